@@ -1,0 +1,38 @@
+# The two commands that matter: `make run` and `make test`.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PY := .venv/bin/python
+
+.PHONY: run test install system-deps lint typecheck pytest bench clean
+
+run: install ## Start the embedded default (SQLite, in-process worker) on localhost
+	.venv/bin/faceless serve
+
+test: install system-deps lint typecheck pytest ## Everything CI runs
+
+install: .venv/.synced
+
+.venv/.synced: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	uv sync --frozen --quiet
+	@touch $@
+
+system-deps:
+	./scripts/install-system-deps.sh
+
+lint:
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
+
+typecheck:
+	.venv/bin/mypy src
+
+pytest:
+	.venv/bin/pytest -q -p no:cacheprovider
+
+bench: install system-deps
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

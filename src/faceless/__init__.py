@@ -1,0 +1,1 @@
+"""FacelessYouTube API: a hardened-by-default back end for faceless YouTube channels."""

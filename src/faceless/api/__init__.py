@@ -1,0 +1,1 @@
+"""HTTP layer shared by all feature packages: routers, dependencies, base schemas."""

@@ -1,0 +1,49 @@
+"""Dependencies every feature package shares: services, the DB scope, request context."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.db.session import transaction
+from faceless.errors import request_id_of
+from faceless.services import Services
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def _db_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    async with transaction(services.sessions) as session:
+        yield session
+
+
+# scope="function": commit (or roll back) as soon as the endpoint returns, before the
+# response is sent, so a client never sees a 2xx for a write that later failed.
+DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    client_ip: str | None
+    request_id: str | None
+
+
+def get_request_context(request: Request) -> RequestContext:
+    state = request.scope.get("state") or {}
+    client_ip = state.get("client_ip")
+    if client_ip is None and request.client is not None:
+        client_ip = request.client.host
+    return RequestContext(client_ip=client_ip, request_id=request_id_of(request.scope))
+
+
+RequestCtx = Annotated[RequestContext, Depends(get_request_context)]

@@ -1,0 +1,53 @@
+"""Every route, and which of them are public.
+
+Routes are authenticated by default: the feature routers below declare their
+own role dependencies, and the public list is short and explicit.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from faceless.analyze.endpoints import router as analyze_router
+from faceless.audit.endpoints import router as audit_router
+from faceless.auth.dependencies import current_principal
+from faceless.auth.endpoints import public_router as auth_public_router
+from faceless.auth.endpoints import router as auth_router
+from faceless.health.endpoints import router as health_router
+from faceless.jobs.endpoints import router as jobs_router
+from faceless.schedule.endpoints import router as schedule_router
+from faceless.transcribe.endpoints import router as transcribe_router
+from faceless.users.endpoints import router as users_router
+from faceless.videos.endpoints import router as videos_router
+
+API_PREFIX = "/api/v1"
+
+PUBLIC_ROUTERS = (auth_public_router,)
+AUTHENTICATED_ROUTERS = (
+    auth_router,
+    users_router,
+    videos_router,
+    analyze_router,
+    transcribe_router,
+    jobs_router,
+    schedule_router,
+    audit_router,
+)
+
+
+def build_api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(health_router, include_in_schema=False)  # /api/v1/health alias
+    for public in PUBLIC_ROUTERS:
+        api.include_router(public)
+    for router in AUTHENTICATED_ROUTERS:
+        # FastAPI caches the dependency per request, so endpoints that also ask for
+        # the principal (to check a role) do not authenticate twice.
+        api.include_router(router, dependencies=[Depends(current_principal)])
+    return api
+
+
+def build_root_router() -> APIRouter:
+    root = APIRouter()
+    root.include_router(health_router)
+    return root

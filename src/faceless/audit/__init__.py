@@ -1,0 +1,1 @@
+"""The tamper-evident audit trail: recording, listing and chain verification."""

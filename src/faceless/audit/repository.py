@@ -1,0 +1,58 @@
+"""SQL for the audit trail. The head row update serialises appenders (see models)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.models import AuditEvent, AuditHead
+
+
+async def advance_head(session: AsyncSession) -> tuple[int, str]:
+    """Reserve the next id; returns (new id, previous hash). Holds the head lock until commit."""
+    row = (
+        await session.execute(
+            update(AuditHead)
+            .where(AuditHead.id == 1)
+            .values(last_id=AuditHead.last_id + 1)
+            .returning(AuditHead.last_id, AuditHead.last_hash)
+        )
+    ).one()
+    return int(row[0]), str(row[1])
+
+
+async def insert_event(session: AsyncSession, event: AuditEvent) -> None:
+    session.add(event)
+    await session.flush()
+    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
+
+
+async def list_events(session: AsyncSession, *, limit: int, offset: int) -> Sequence[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit).offset(offset)
+    return (await session.scalars(query)).all()
+
+
+async def count_events(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0)
+
+
+async def stream_events(session: AsyncSession, batch: int = 1000) -> AsyncIterator[AuditEvent]:
+    last_id = 0
+    while True:
+        query = (
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        )
+        rows = (await session.scalars(query)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield row
+        last_id = rows[-1].id
+
+
+async def get_head(session: AsyncSession) -> AuditHead:
+    head = await session.get(AuditHead, 1)
+    assert head is not None, "audit_head row missing: run migrations"
+    return head

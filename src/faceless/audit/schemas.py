@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+import uuid
+
+from faceless.api.schemas import ResponseModel, UtcDatetime
+
+
+class AuditEventOut(ResponseModel):
+    id: int
+    at: UtcDatetime
+    actor_id: uuid.UUID | None
+    actor_ip: str | None
+    action: str
+    target: str | None
+    outcome: str
+    request_id: str | None
+
+
+class ChainVerification(ResponseModel):
+    valid: bool
+    entries: int
+    first_bad_id: int | None = None

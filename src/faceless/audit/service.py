@@ -1,0 +1,100 @@
+"""Recording and verifying audit events.
+
+``record`` appends inside the caller's transaction, so an action and its audit
+event commit or roll back together. Failure events that must survive a refused
+request are recorded by the endpoint in a transaction of their own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.api.deps import RequestContext
+from faceless.audit import repository
+from faceless.audit.chain import event_hash
+from faceless.db.base import utcnow
+from faceless.models import AuditEvent
+from faceless.models.audit_event import GENESIS_HASH
+
+Outcome = Literal["success", "failure", "denied"]
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    action: str,
+    outcome: Outcome = "success",
+    actor_id: uuid.UUID | None,
+    target: str | None,
+    ctx: RequestContext | None,
+) -> None:
+    event_id, prev_hash = await repository.advance_head(session)
+    at = utcnow()
+    actor_ip = ctx.client_ip if ctx else None
+    request_id = ctx.request_id if ctx else None
+    target = target[:200] if target else target
+    digest = event_hash(
+        event_id=event_id,
+        at=at,
+        actor_id=actor_id,
+        actor_ip=actor_ip,
+        action=action,
+        target=target,
+        outcome=outcome,
+        request_id=request_id,
+        prev_hash=prev_hash,
+    )
+    await repository.insert_event(
+        session,
+        AuditEvent(
+            id=event_id,
+            at=at,
+            actor_id=actor_id,
+            actor_ip=actor_ip,
+            action=action,
+            target=target,
+            outcome=outcome,
+            request_id=request_id,
+            prev_hash=prev_hash,
+            hash=digest,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    valid: bool
+    entries: int
+    first_bad_id: int | None = None
+
+
+async def verify_chain(session: AsyncSession) -> ChainReport:
+    expected_prev = GENESIS_HASH
+    expected_id = 1
+    entries = 0
+    async for event in repository.stream_events(session):
+        recomputed = event_hash(
+            event_id=event.id,
+            at=event.at,
+            actor_id=event.actor_id,
+            actor_ip=event.actor_ip,
+            action=event.action,
+            target=event.target,
+            outcome=event.outcome,
+            request_id=event.request_id,
+            prev_hash=event.prev_hash,
+        )
+        if event.id != expected_id or event.prev_hash != expected_prev or event.hash != recomputed:
+            return ChainReport(valid=False, entries=entries, first_bad_id=event.id)
+        expected_prev = event.hash
+        expected_id += 1
+        entries += 1
+    head = await repository.get_head(session)
+    if head.last_id != entries or head.last_hash != expected_prev:
+        # The tail was cut off (or the head forged): name the first missing entry.
+        return ChainReport(valid=False, entries=entries, first_bad_id=entries + 1)
+    return ChainReport(valid=True, entries=entries)

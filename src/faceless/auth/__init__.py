@@ -1,0 +1,1 @@
+"""Authentication: login, rotating refresh tokens, logout, the current-user dependency."""

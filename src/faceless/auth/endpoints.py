@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from faceless.api.deps import DbSession, RequestCtx, ServicesDep
+from faceless.api.request_body import json_body_schema, parse_body, parse_optional_body
+from faceless.auth import service
+from faceless.auth.dependencies import CurrentUser
+from faceless.auth.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokenResponse
+from faceless.db.session import transaction
+from faceless.users.schemas import UserOut
+
+public_router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _token_response(tokens: TokenResponse, response: Response) -> TokenResponse:
+    response.headers.update(_NO_STORE)
+    return tokens
+
+
+@public_router.post(
+    "/login",
+    response_model=TokenResponse,
+    openapi_extra=json_body_schema(LoginRequest, form=True),
+)
+async def login(
+    request: Request, response: Response, services: ServicesDep, ctx: RequestCtx
+) -> TokenResponse:
+    """Sign in with a username and password (JSON, or form-encoded for the docs page)."""
+    body = await parse_body(request, LoginRequest, allow_form=True)
+    async with transaction(services.sessions) as session:
+        outcome = await service.login(
+            session, services, username=body.username, password=body.password, ctx=ctx
+        )
+    if isinstance(outcome, service.AuthFailure):
+        raise outcome.problem
+    return _token_response(outcome, response)
+
+
+@public_router.post("/refresh", response_model=TokenResponse)
+async def refresh(
+    body: RefreshRequest, response: Response, services: ServicesDep, ctx: RequestCtx
+) -> TokenResponse:
+    async with transaction(services.sessions) as session:
+        outcome = await service.refresh(session, services, token=body.refresh_token, ctx=ctx)
+    if isinstance(outcome, service.AuthFailure):
+        raise outcome.problem
+    return _token_response(outcome, response)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    response_class=Response,
+    openapi_extra=json_body_schema(LogoutRequest, required=False),
+)
+async def logout(
+    request: Request,
+    principal: CurrentUser,
+    services: ServicesDep,
+    session: DbSession,
+    ctx: RequestCtx,
+) -> Response:
+    """Revoke this access token's session and, if given, the refresh token's family."""
+    body = await parse_optional_body(request, LogoutRequest)
+    await service.logout(
+        session,
+        services,
+        user=principal.user,
+        session_id=principal.session_id,
+        refresh_token=body.refresh_token if body else None,
+        ctx=ctx,
+    )
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserOut)
+async def me(principal: CurrentUser) -> UserOut:
+    return UserOut.model_validate(principal.user)

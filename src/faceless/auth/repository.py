@@ -1,0 +1,75 @@
+"""SQL for users' sign-in state: sessions, refresh tokens, login throttles."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.models import AuthSession, LoginThrottle, RefreshToken, User
+
+
+async def user_with_session(
+    session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
+) -> tuple[User, AuthSession] | None:
+    query = (
+        select(User, AuthSession)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(User.id == user_id, AuthSession.id == session_id)
+    )
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def find_refresh_token(
+    session: AsyncSession, token_hashes: Collection[str]
+) -> tuple[RefreshToken, AuthSession, User] | None:
+    query = (
+        select(RefreshToken, AuthSession, User)
+        .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+        .join(User, User.id == AuthSession.user_id)
+        .where(RefreshToken.token_hash.in_(token_hashes))
+    )
+    row = (await session.execute(query)).first()
+    return (row[0], row[1], row[2]) if row else None
+
+
+async def mark_refresh_used(session: AsyncSession, token_id: uuid.UUID, now: datetime) -> bool:
+    """Atomically spend a refresh token; False when someone already spent it."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    now: datetime,
+    reason: str,
+    only: uuid.UUID | None = None,
+    keep: uuid.UUID | None = None,
+) -> None:
+    query = update(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    if only is not None:
+        query = query.where(AuthSession.id == only)
+    if keep is not None:
+        query = query.where(AuthSession.id != keep)
+    await session.execute(query.values(revoked_at=now, revoked_reason=reason))
+
+
+async def get_throttle(session: AsyncSession, username: str) -> LoginThrottle | None:
+    query = select(LoginThrottle).where(LoginThrottle.username == username).with_for_update()
+    return (await session.scalars(query)).first()
+
+
+async def clear_throttle(session: AsyncSession, username: str) -> None:
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))

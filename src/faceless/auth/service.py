@@ -1,0 +1,196 @@
+"""Sign-in flows: login with progressive lockout, refresh rotation, logout.
+
+Failure paths return a :class:`AuthFailure` instead of raising, because their
+bookkeeping (lockout counters, reuse revocation, audit events) must commit even
+though the client is refused; the endpoint commits, then raises.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.api.deps import RequestContext
+from faceless.audit.service import record
+from faceless.auth import repository
+from faceless.auth.refresh_tokens import candidate_hashes, new_refresh_token, token_hash
+from faceless.auth.schemas import TokenResponse
+from faceless.db.base import utcnow
+from faceless.errors import ProblemError
+from faceless.models import AuthSession, LoginThrottle, RefreshToken, User
+from faceless.services import Services
+from faceless.users import repository as users_repository
+
+LOCKOUT_THRESHOLD = 5
+LOCKOUT_BASE_SECONDS = 60
+LOCKOUT_MAX_SECONDS = 15 * 60
+INVALID_CREDENTIALS = "Invalid username or password."
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailure:
+    problem: ProblemError
+
+
+def lockout_seconds(failures: int) -> int:
+    if failures < LOCKOUT_THRESHOLD:
+        return 0
+    return int(min(LOCKOUT_BASE_SECONDS * 2 ** (failures - LOCKOUT_THRESHOLD), LOCKOUT_MAX_SECONDS))
+
+
+def _unauthorized(detail: str) -> AuthFailure:
+    return AuthFailure(ProblemError(401, detail, headers={"WWW-Authenticate": "Bearer"}))
+
+
+async def login(
+    session: AsyncSession, services: Services, *, username: str, password: str, ctx: RequestContext
+) -> TokenResponse | AuthFailure:
+    name = username.strip().lower()
+    now = utcnow()
+    throttle = await repository.get_throttle(session, name)
+    if throttle and throttle.locked_until and throttle.locked_until > now:
+        # Refused without checking the password and without extending the lock.
+        retry_after = max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
+        await record(
+            session,
+            action="auth.locked",
+            outcome="denied",
+            actor_id=None,
+            target=f"user:{username}",
+            ctx=ctx,
+        )
+        return AuthFailure(
+            ProblemError(
+                423,
+                "Too many failed sign-ins; try again later.",
+                headers={"Retry-After": str(retry_after)},
+            )
+        )
+    user = await users_repository.get_by_username(session, name)
+    ok = await services.passwords.verify(user.password_hash if user else None, password)
+    if not ok or user is None or user.disabled:
+        await _count_failure(session, throttle, name, now)
+        await record(
+            session,
+            action="auth.login_failed",
+            outcome="failure",
+            actor_id=user.id if user else None,
+            target=f"user:{username}",
+            ctx=ctx,
+        )
+        return _unauthorized(INVALID_CREDENTIALS)
+    if throttle:
+        await repository.clear_throttle(session, name)
+    tokens = await _start_session(session, services, user, now)
+    await record(session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx)
+    return tokens
+
+
+async def _count_failure(
+    session: AsyncSession, throttle: LoginThrottle | None, name: str, now: datetime
+) -> None:
+    if throttle is None:
+        throttle = LoginThrottle(username=name, failures=0)
+        session.add(throttle)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    seconds = lockout_seconds(throttle.failures)
+    throttle.locked_until = now + timedelta(seconds=seconds) if seconds else None
+    await session.flush()
+
+
+async def _start_session(
+    session: AsyncSession, services: Services, user: User, now: datetime
+) -> TokenResponse:
+    lifetime = timedelta(seconds=services.settings.auth.refresh_token_seconds)
+    auth_session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
+    session.add(auth_session)
+    return await _issue(session, services, user, auth_session, now)
+
+
+async def _issue(
+    session: AsyncSession, services: Services, user: User, auth_session: AuthSession, now: datetime
+) -> TokenResponse:
+    refresh = new_refresh_token()
+    session.add(
+        RefreshToken(
+            session_id=auth_session.id,
+            token_hash=token_hash(services.signing_keys, refresh),
+            expires_at=auth_session.expires_at,
+        )
+    )
+    await session.flush()
+    access = services.tokens.issue(user_id=user.id, session_id=auth_session.id, now=now)
+    return TokenResponse(
+        access_token=access,
+        refresh_token=refresh,
+        expires_in=services.settings.auth.access_token_seconds,
+    )
+
+
+async def refresh(
+    session: AsyncSession, services: Services, *, token: str, ctx: RequestContext
+) -> TokenResponse | AuthFailure:
+    now = utcnow()
+    found = await repository.find_refresh_token(
+        session, candidate_hashes(services.signing_keys, token)
+    )
+    if found is None:
+        return _unauthorized("The refresh token is invalid.")
+    stored, auth_session, user = found
+    if auth_session.revoked_at is not None or user.disabled or stored.expires_at <= now:
+        return _unauthorized("The refresh token is invalid.")
+    if stored.used_at is not None or not await repository.mark_refresh_used(
+        session, stored.id, now
+    ):
+        # A spent token came back: someone holds a copy. Kill the whole family.
+        await repository.revoke_sessions(
+            session, user_id=user.id, only=auth_session.id, now=now, reason="refresh_reuse"
+        )
+        await record(
+            session,
+            action="auth.refresh_reuse",
+            outcome="denied",
+            actor_id=user.id,
+            target=f"session:{auth_session.id}",
+            ctx=ctx,
+        )
+        return _unauthorized("The refresh token is invalid.")
+    tokens = await _issue(session, services, user, auth_session, now)
+    await record(
+        session,
+        action="auth.refresh",
+        actor_id=user.id,
+        target=f"session:{auth_session.id}",
+        ctx=ctx,
+    )
+    return tokens
+
+
+async def logout(
+    session: AsyncSession,
+    services: Services,
+    *,
+    user: User,
+    session_id: uuid.UUID,
+    refresh_token: str | None,
+    ctx: RequestContext,
+) -> None:
+    now = utcnow()
+    await repository.revoke_sessions(
+        session, user_id=user.id, only=session_id, now=now, reason="logout"
+    )
+    if refresh_token:
+        found = await repository.find_refresh_token(
+            session, candidate_hashes(services.signing_keys, refresh_token)
+        )
+        if found and found[2].id == user.id:
+            await repository.revoke_sessions(
+                session, user_id=user.id, only=found[1].id, now=now, reason="logout"
+            )
+    await record(
+        session, action="auth.logout", actor_id=user.id, target=f"session:{session_id}", ctx=ctx
+    )

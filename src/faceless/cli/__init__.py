@@ -1,0 +1,1 @@
+"""The ``faceless`` command line."""

@@ -1,0 +1,1 @@
+"""Cryptographic building blocks: keyrings, authenticated encryption, keyed hashes."""

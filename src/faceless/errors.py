@@ -1,0 +1,171 @@
+"""RFC 9457 problem documents for every error the API returns.
+
+Handlers here turn router errors, validation errors, domain errors and unhandled
+exceptions into ``application/problem+json``. Nothing internal (stack, SQL, paths,
+input values) ever reaches a client; the request id ties the answer to the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+PROBLEM_JSON = "application/problem+json"
+
+logger = logging.getLogger("faceless.errors")
+
+
+class ProblemError(Exception):
+    """A domain error with the HTTP status it maps to. ``detail`` is shown to the client."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.title = title or HTTPStatus(status).phrase
+        self.headers = dict(headers or {})
+
+
+def not_found(what: str = "resource") -> ProblemError:
+    return ProblemError(404, f"The {what} was not found.")
+
+
+def conflict(detail: str) -> ProblemError:
+    return ProblemError(409, detail)
+
+
+def unprocessable(detail: str, *, loc: Sequence[str | int] = ("body",)) -> ValidationProblemError:
+    return ValidationProblemError([{"loc": list(loc), "msg": detail}])
+
+
+class ValidationProblemError(ProblemError):
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(422, "The request did not match the schema.")
+        self.errors = errors
+
+
+def request_id_of(scope: Mapping[str, Any]) -> str | None:
+    state = scope.get("state")
+    if isinstance(state, dict):
+        value = state.get("request_id")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    request_id: str | None,
+    title: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "request_id": request_id,
+    }
+    if extra:
+        body.update(extra)
+    return Response(
+        orjson.dumps(body), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def _validation_errors(exc: RequestValidationError) -> tuple[int, list[dict[str, Any]]]:
+    errors = []
+    status = 422
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            status = 400
+        # Only location and message: pydantic's "input" would echo the client's data back.
+        errors.append({"loc": list(error.get("loc", ())), "msg": str(error.get("msg", ""))})
+    return status, errors
+
+
+async def _handle_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    extra = {"errors": exc.errors} if isinstance(exc, ValidationProblemError) else None
+    return problem_response(
+        exc.status,
+        exc.detail,
+        title=exc.title,
+        headers=exc.headers,
+        request_id=request_id_of(request.scope),
+        extra=extra,
+    )
+
+
+async def _handle_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    if status == 404:
+        detail = "The requested resource was not found."
+    elif status == 405:
+        detail = "The method is not allowed for this resource."
+    return problem_response(
+        status, detail, headers=exc.headers, request_id=request_id_of(request.scope)
+    )
+
+
+async def _handle_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+        # A malformed id names no resource: 404, as for any other unknown id.
+        return problem_response(
+            404, "The requested resource was not found.", request_id=request_id_of(request.scope)
+        )
+    status, errors = _validation_errors(exc)
+    detail = (
+        "The request body is not valid JSON."
+        if status == 400
+        else "The request did not match the schema."
+    )
+    return problem_response(
+        status,
+        detail,
+        request_id=request_id_of(request.scope),
+        extra={"errors": errors} if status == 422 else None,
+    )
+
+
+async def _handle_unexpected(request: Request, exc: Exception) -> Response:
+    request_id = request_id_of(request.scope)
+    logger.error("unhandled exception", exc_info=exc, extra={"request_id": request_id})
+    # Starlette answers this from ServerErrorMiddleware, outside every middleware of ours,
+    # so the headers they would add (security headers, request id) are added here.
+    headers = dict(getattr(request.app.state, "error_headers", {}))
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return problem_response(
+        500,
+        "An unexpected error occurred. Quote the request id when reporting it.",
+        request_id=request_id,
+        headers=headers,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _handle_problem)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from faceless.api.deps import ServicesDep
+from faceless.api.schemas import ResponseModel
+from faceless.health.service import readiness
+
+router = APIRouter(tags=["health"])
+
+
+class Liveness(ResponseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(ResponseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str]
+
+
+_LIVE = Liveness()
+
+
+@router.get("/health", response_model=Liveness)
+async def health() -> Liveness:
+    """Liveness: answers without touching the database, Redis or any other dependency."""
+    return _LIVE
+
+
+@router.get(
+    "/health/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A check failed; it is named."}},
+)
+async def ready(services: ServicesDep) -> Readiness | JSONResponse:
+    checks = await readiness(services)
+    if all(state == "ok" for state in checks.values()):
+        return Readiness(status="ready", checks=checks)
+    body = Readiness(status="not ready", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=503)

@@ -1,0 +1,1 @@
+"""Jobs: the API view of background work (poll, list, result download, cancel, delete)."""

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from faceless.api.deps import DbSession, RequestCtx, ServicesDep
+from faceless.api.pagination import ListEnvelope, Page, envelope
+from faceless.auth.dependencies import CurrentUser, EditorUser
+from faceless.jobs import service
+from faceless.jobs.schemas import JobOut, ResultFormat
+from faceless.models import JobKind, JobStatus
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+@router.get("", response_model=ListEnvelope[JobOut])
+async def list_jobs(
+    principal: CurrentUser,
+    session: DbSession,
+    page: Page,
+    status: Annotated[JobStatus | None, Query()] = None,
+    kind: Annotated[JobKind | None, Query()] = None,
+) -> ListEnvelope[JobOut]:
+    jobs, total = await service.list_jobs(
+        session,
+        principal=principal,
+        status=status,
+        kind=kind,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return envelope(JobOut, jobs, total, page)
+
+
+@router.get("/{job_id}", response_model=JobOut)
+async def get_job(job_id: uuid.UUID, principal: CurrentUser, session: DbSession) -> JobOut:
+    return JobOut.model_validate(await service.find_visible_job(session, job_id, principal))
+
+
+@router.get(
+    "/{job_id}/result",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The transcription in the requested format.",
+            "content": {media: {} for media in service.MEDIA_TYPES.values()},
+        }
+    },
+)
+async def get_result(
+    job_id: uuid.UUID,
+    principal: CurrentUser,
+    session: DbSession,
+    format: Annotated[ResultFormat, Query()] = ResultFormat.JSON,  # noqa: A002
+) -> Response:
+    job = await service.find_visible_job(session, job_id, principal)
+    rendered = service.render_result(job, format)
+    # Set the header directly: Starlette would append a charset to text/vtt.
+    return Response(rendered.body, headers={"content-type": rendered.media_type})
+
+
+@router.delete("/{job_id}", response_model=JobOut, responses={204: {"description": "Deleted."}})
+async def cancel_or_delete_job(
+    job_id: uuid.UUID,
+    editor: EditorUser,
+    services: ServicesDep,
+    session: DbSession,
+    ctx: RequestCtx,
+) -> Response | JobOut:
+    job = await service.find_visible_job(session, job_id, editor, for_update=True)
+    outcome = await service.cancel_or_delete(
+        session, job=job, actor=editor, uploads=services.settings.paths.uploads, ctx=ctx
+    )
+    if outcome.cancelled is None:
+        return Response(status_code=204)
+    # Best effort and idempotent; the worker also stops at its next checkpoint.
+    await services.queue.revoke(job.id)
+    return JobOut.model_validate(outcome.cancelled)

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from faceless.api.schemas import ResponseModel, UtcDatetime
+from faceless.models import JobKind, JobStatus
+
+
+class JobOut(ResponseModel):
+    id: uuid.UUID
+    kind: JobKind
+    status: JobStatus
+    progress: float
+    video_id: uuid.UUID | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
+    error: str | None
+
+
+class ResultFormat(StrEnum):
+    JSON = "json"
+    SRT = "srt"
+    VTT = "vtt"
+    TXT = "txt"

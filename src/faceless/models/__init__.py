@@ -1,0 +1,27 @@
+"""ORM models, one module per table; imported here so Alembic sees one metadata."""
+
+from faceless.models.audit_event import AuditEvent, AuditHead
+from faceless.models.auth_session import AuthSession, RefreshToken
+from faceless.models.job import Job, JobKind, JobStatus
+from faceless.models.login_throttle import LoginThrottle
+from faceless.models.schedule import Schedule, ScheduleStatus
+from faceless.models.user import Role, User
+from faceless.models.video import Privacy, Video, VideoStatus
+
+__all__ = [
+    "AuditEvent",
+    "AuditHead",
+    "AuthSession",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "LoginThrottle",
+    "Privacy",
+    "RefreshToken",
+    "Role",
+    "Schedule",
+    "ScheduleStatus",
+    "User",
+    "Video",
+    "VideoStatus",
+]

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from faceless.db.base import Base, Timestamps, UuidPrimaryKey
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+
+class User(UuidPrimaryKey, Timestamps, Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(16))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,1 @@
+"""Scheduled publishing: the API side (create, list, cancel)."""

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.models import Schedule, ScheduleStatus
+
+
+async def has_pending(session: AsyncSession, video_id: uuid.UUID) -> bool:
+    query = select(func.count()).where(
+        Schedule.video_id == video_id, Schedule.status == ScheduleStatus.PENDING
+    )
+    return bool(await session.scalar(query))
+
+
+async def add(session: AsyncSession, schedule: Schedule) -> Schedule:
+    session.add(schedule)
+    await session.flush()
+    return schedule
+
+
+async def get_visible(
+    session: AsyncSession, schedule_id: uuid.UUID, *, owner_id: uuid.UUID | None
+) -> Schedule | None:
+    query = select(Schedule).where(Schedule.id == schedule_id).with_for_update()
+    if owner_id is not None:
+        query = query.where(Schedule.owner_id == owner_id)
+    return (await session.scalars(query)).first()
+
+
+async def list_visible(
+    session: AsyncSession, *, owner_id: uuid.UUID | None, limit: int, offset: int
+) -> tuple[Sequence[Schedule], int]:
+    query = select(Schedule)
+    if owner_id is not None:
+        query = query.where(Schedule.owner_id == owner_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    page = query.order_by(Schedule.publish_at, Schedule.id).limit(limit).offset(offset)
+    return (await session.scalars(page)).all(), int(total or 0)
+
+
+async def cancel_pending_for_video(session: AsyncSession, video_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Schedule)
+        .where(
+            Schedule.video_id == video_id,
+            Schedule.status == ScheduleStatus.PENDING,
+            Schedule.claimed_at.is_(None),
+        )
+        .values(status=ScheduleStatus.CANCELLED)
+    )

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import uuid
+
+from pydantic import AwareDatetime
+
+from faceless.api.schemas import RequestModel, ResponseModel, UtcDatetime
+from faceless.models import Privacy, ScheduleStatus
+
+
+class ScheduleCreate(RequestModel):
+    video_id: uuid.UUID
+    # AwareDatetime: a time without an offset is ambiguous, so it is a 422.
+    publish_at: AwareDatetime
+    privacy: Privacy | None = None
+
+
+class ScheduleOut(ResponseModel):
+    id: uuid.UUID
+    video_id: uuid.UUID
+    publish_at: UtcDatetime
+    privacy: Privacy | None
+    status: ScheduleStatus
+    job_id: uuid.UUID | None
+    created_at: UtcDatetime

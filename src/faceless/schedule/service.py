@@ -1,0 +1,89 @@
+"""Creating and cancelling schedules; publishing itself lives in worker.scheduler."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.api.deps import RequestContext
+from faceless.audit.service import record
+from faceless.auth.dependencies import Principal
+from faceless.db.base import utcnow
+from faceless.errors import conflict, not_found, unprocessable
+from faceless.models import Schedule, ScheduleStatus, VideoStatus
+from faceless.schedule import repository
+from faceless.schedule.schemas import ScheduleCreate
+from faceless.videos.dependencies import find_visible_video, owner_scope
+
+MAX_AHEAD = timedelta(days=365)
+
+
+async def create_schedule(
+    session: AsyncSession, *, data: ScheduleCreate, actor: Principal, ctx: RequestContext
+) -> Schedule:
+    now = utcnow()
+    if data.publish_at <= now:
+        raise unprocessable("publish_at must be in the future.", loc=("body", "publish_at"))
+    if data.publish_at > now + MAX_AHEAD:
+        raise unprocessable("publish_at must be within one year.", loc=("body", "publish_at"))
+    video = await find_visible_video(session, data.video_id, actor, for_update=True)
+    if await repository.has_pending(session, video.id):
+        raise conflict("This video already has a pending schedule.")
+    schedule = Schedule(
+        id=uuid.uuid4(),
+        owner_id=video.owner_id,
+        video_id=video.id,
+        publish_at=data.publish_at,
+        privacy=data.privacy,
+        status=ScheduleStatus.PENDING,
+    )
+    try:
+        async with session.begin_nested():
+            await repository.add(session, schedule)
+    except IntegrityError:
+        # Lost a race with a concurrent request; the partial unique index decided.
+        raise conflict("This video already has a pending schedule.") from None
+    video.status = VideoStatus.SCHEDULED
+    await session.flush()
+    await record(
+        session,
+        action="schedule.create",
+        actor_id=actor.id,
+        target=f"schedule:{schedule.id}",
+        ctx=ctx,
+    )
+    return schedule
+
+
+async def list_schedules(
+    session: AsyncSession, *, principal: Principal, limit: int, offset: int
+) -> tuple[Sequence[Schedule], int]:
+    return await repository.list_visible(
+        session, owner_id=owner_scope(principal), limit=limit, offset=offset
+    )
+
+
+async def cancel_schedule(
+    session: AsyncSession, *, schedule_id: uuid.UUID, actor: Principal, ctx: RequestContext
+) -> None:
+    schedule = await repository.get_visible(session, schedule_id, owner_id=owner_scope(actor))
+    if schedule is None:
+        raise not_found("schedule")
+    if schedule.status != ScheduleStatus.PENDING or schedule.claimed_at is not None:
+        raise conflict(f"Only a pending schedule can be cancelled; this one is {schedule.status}.")
+    schedule.status = ScheduleStatus.CANCELLED
+    video = await find_visible_video(session, schedule.video_id, actor, for_update=True)
+    if video.status == VideoStatus.SCHEDULED:
+        video.status = VideoStatus.DRAFT
+    await session.flush()
+    await record(
+        session,
+        action="schedule.cancel",
+        actor_id=actor.id,
+        target=f"schedule:{schedule.id}",
+        ctx=ctx,
+    )

@@ -1,0 +1,18 @@
+"""Secrets from process environment variables, named exactly as the secret."""
+
+from __future__ import annotations
+
+import os
+
+from faceless.secrets.base import Secret
+
+
+class EnvBackend:
+    name = "env"
+
+    def get(self, name: str) -> Secret | None:
+        value = os.environ.get(name)
+        return Secret(name, value, backend=self.name) if value else None
+
+    def health(self) -> str:
+        return "ok"

@@ -1,0 +1,47 @@
+"""Secrets from a directory of files, one file per secret (Docker/Kubernetes mounts).
+
+A file readable by group or others is refused rather than used: a secret that any
+local account can read is already leaked, and silently using it hides that.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+from faceless.secrets.base import Secret
+
+_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+
+
+class InsecureSecretFileError(PermissionError):
+    pass
+
+
+class FilesBackend:
+    name = "files"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def get(self, name: str) -> Secret | None:
+        if not _NAME.match(name):
+            # Names come from code, but never let one become a path traversal.
+            raise ValueError(f"invalid secret name {name!r}")
+        path = self.directory / name
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            return None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise InsecureSecretFileError(
+                f"secret file for {name} is accessible by group or others; chmod 600 it"
+            )
+        value = path.read_text(encoding="utf-8").strip()
+        return Secret(name, value, backend=self.name) if value else None
+
+    def health(self) -> str:
+        if not self.directory.is_dir():
+            return "directory missing"
+        return "ok"

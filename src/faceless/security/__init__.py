@@ -1,0 +1,1 @@
+"""Cross-cutting security layer: passwords, tokens, edge middleware."""

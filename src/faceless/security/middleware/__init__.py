@@ -1,0 +1,1 @@
+"""Pure ASGI middleware, one concern per module, ordered once in ``faceless.app``."""

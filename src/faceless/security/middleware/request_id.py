@@ -1,0 +1,65 @@
+"""Request ids: echo a well-formed incoming ``X-Request-ID``, else mint one.
+
+The id lands in ``scope["state"]`` (for handlers and the problem documents), in
+the structlog context (for every log line) and on every response.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_WELL_FORMED = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
+_HEADER = b"x-request-id"
+
+access_log = structlog.stdlib.get_logger("faceless.access")
+
+
+def _incoming_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == _HEADER:
+            return value.decode("ascii") if _WELL_FORMED.match(value) else None
+    return None
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        raw_id = request_id.encode("ascii")
+        status = 0
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != _HEADER]
+                headers.append((_HEADER, raw_id))
+                message["headers"] = headers
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                access_log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status or 500,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    client_ip=state.get("client_ip") or (scope.get("client") or ("",))[0],
+                    user_id=state.get("user_id"),
+                )

@@ -1,0 +1,156 @@
+"""Typed settings, read once at start-up.
+
+One root :class:`Settings` composed of groups. Every group reads its own flat
+environment variables (the names in API.md's operator table are fixed), so a
+test or a tool can build any group explicitly and override one value without
+touching the process environment. Secret *values* never live here: they are
+read through :mod:`faceless.secrets`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    STAGING = "staging"
+    PRODUCTION = "production"
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+class _Group(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class PathSettings(_Group):
+    var_dir: Path = Field(default=Path("var"), validation_alias="FACELESS_VAR_DIR")
+
+    @property
+    def uploads(self) -> Path:
+        return self.var_dir / "uploads"
+
+    @property
+    def outbox(self) -> Path:
+        return self.var_dir / "outbox"
+
+
+class DatabaseSettings(_Group):
+    url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    pool_size: int = Field(default=10, ge=1, validation_alias="DATABASE_POOL_SIZE")
+    echo: bool = Field(default=False, validation_alias="DATABASE_ECHO")
+
+
+class RedisSettings(_Group):
+    url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    socket_timeout: float = Field(default=1.0, gt=0, validation_alias="REDIS_SOCKET_TIMEOUT")
+
+
+class SecretsSettings(_Group):
+    backends: CsvList = Field(default=["files", "env"], validation_alias="SECRETS_BACKENDS")
+    directory: Path | None = Field(default=None, validation_alias="SECRETS_DIR")
+    cache_ttl_seconds: float = Field(default=300.0, ge=0, validation_alias="SECRETS_CACHE_TTL")
+
+    _split = field_validator("backends", mode="before")(_split_csv)
+
+
+class HttpSettings(_Group):
+    public_url: str = Field(default="https://localhost:8443", validation_alias="PUBLIC_URL")
+    allowed_hosts: CsvList = Field(
+        default=["localhost", "127.0.0.1", "::1"], validation_alias="ALLOWED_HOSTS"
+    )
+    cors_origins: CsvList = Field(default=[], validation_alias="CORS_ORIGINS")
+    trusted_proxies: CsvList = Field(default=[], validation_alias="TRUSTED_PROXIES")
+    metrics_allow: CsvList = Field(default=["127.0.0.1", "::1"], validation_alias="METRICS_ALLOW")
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_JSON_BYTES")
+    max_upload_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, validation_alias="MAX_UPLOAD_BYTES"
+    )
+    docs_enabled: bool = Field(default=True, validation_alias="DOCS_ENABLED")
+
+    _split = field_validator(
+        "allowed_hosts", "cors_origins", "trusted_proxies", "metrics_allow", mode="before"
+    )(_split_csv)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_origin(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")) or value.count("/") != 2:
+            raise ValueError("PUBLIC_URL must be an origin like https://host[:port]")
+        return value.rstrip("/")
+
+
+class AuthSettings(_Group):
+    access_token_seconds: int = Field(default=900, ge=60, validation_alias="ACCESS_TOKEN_SECONDS")
+    refresh_token_seconds: int = Field(
+        default=14 * 24 * 3600, ge=300, validation_alias="REFRESH_TOKEN_SECONDS"
+    )
+    audience: str = "faceless-api"
+    max_concurrent_hashes: int = Field(default=2, ge=1, validation_alias="MAX_CONCURRENT_HASHES")
+
+
+class WorkerSettings(_Group):
+    max_audio_seconds: float = Field(default=30 * 60, gt=0, validation_alias="MAX_AUDIO_SECONDS")
+    whisper_model_path: Path | None = Field(default=None, validation_alias="WHISPER_MODEL_PATH")
+    stale_job_seconds: float = Field(default=600, gt=0, validation_alias="STALE_JOB_SECONDS")
+    heartbeat_seconds: float = Field(default=10, gt=0, validation_alias="JOB_HEARTBEAT_SECONDS")
+    max_attempts: int = Field(default=3, ge=1, validation_alias="JOB_MAX_ATTEMPTS")
+    scheduler_interval_seconds: float = Field(
+        default=5, gt=0, validation_alias="SCHEDULER_INTERVAL_SECONDS"
+    )
+    embedded_workers: int = Field(default=1, ge=1, validation_alias="EMBEDDED_WORKERS")
+
+
+class Settings(BaseModel):
+    """The whole configuration. Build with :func:`load_settings` or field by field in tests."""
+
+    model_config = {"frozen": True}
+
+    env: Environment = Environment.DEVELOPMENT
+    paths: PathSettings = Field(default_factory=PathSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{(self.paths.var_dir / 'faceless.db').resolve()}"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.secrets.directory or self.paths.var_dir / "secrets"
+
+    @property
+    def is_development(self) -> bool:
+        return self.env is Environment.DEVELOPMENT
+
+    @property
+    def issuer(self) -> str:
+        return self.http.public_url
+
+
+class _RootEnv(_Group):
+    env: Environment = Field(default=Environment.DEVELOPMENT, validation_alias="FACELESS_ENV")
+
+
+def load_settings() -> Settings:
+    """Read every group from the process environment."""
+    return Settings(env=_RootEnv().env)

@@ -1,0 +1,1 @@
+"""Transcription requests: the upload endpoint and its validation."""

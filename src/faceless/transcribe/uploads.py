@@ -1,0 +1,75 @@
+"""Storing an upload safely: server-chosen name, size cap, content sniffing.
+
+The client's file name is never used as a path. The bytes are streamed to a
+fresh random name under the uploads directory (0600) and checked by content:
+magic bytes first, then a real decoder probe for duration.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import suppress
+from pathlib import Path
+from typing import BinaryIO
+
+import anyio
+from anyio.to_thread import run_sync
+from fastapi import UploadFile
+
+from faceless.errors import ProblemError, unprocessable
+from faceless.transcription.decode import (
+    SNIFF_BYTES,
+    AudioError,
+    probe_duration,
+    sniff_audio_format,
+)
+
+CHUNK = 256 * 1024
+
+
+async def store_upload(upload: UploadFile, directory: Path, *, max_bytes: int) -> str:
+    """Copy the upload to ``directory``; returns the stored name. Raises problems on bad input."""
+    name = secrets.token_hex(16) + ".audio"
+    path = directory / name
+    out = anyio.wrap_file(await run_sync(_create_private, path))
+    size = 0
+    head = b""
+    try:
+        async with out:
+            while chunk := await upload.read(CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ProblemError(413, f"The upload exceeds {max_bytes} bytes.")
+                if len(head) < SNIFF_BYTES:
+                    head += chunk[: SNIFF_BYTES - len(head)]
+                await out.write(chunk)
+        if size == 0:
+            raise unprocessable("The uploaded file is empty.", loc=("body", "file"))
+        if sniff_audio_format(head) is None:
+            raise ProblemError(
+                415, "The upload is not a supported audio file (WAV, MP3, FLAC, OGG or M4A)."
+            )
+    except BaseException:
+        with suppress(FileNotFoundError):
+            path.unlink()
+        raise
+    return name
+
+
+def _create_private(path: Path) -> BinaryIO:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+async def check_duration(path: Path, *, max_seconds: float) -> float:
+    try:
+        duration = await run_sync(probe_duration, path)
+    except AudioError as exc:
+        raise unprocessable(str(exc), loc=("body", "file")) from None
+    if duration > max_seconds:
+        raise unprocessable(
+            f"The audio is {duration:.0f} s long; at most {max_seconds:.0f} s is accepted.",
+            loc=("body", "file"),
+        )
+    return duration

@@ -1,0 +1,1 @@
+"""User accounts: admin management, roles, the first-run admin."""

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.models import User
+
+
+async def get_by_username(session: AsyncSession, username: str) -> User | None:
+    return (await session.scalars(select(User).where(User.username == username))).first()
+
+
+async def get_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def email_taken(session: AsyncSession, email: str) -> bool:
+    query = select(func.count()).select_from(User).where(User.email == email)
+    return bool(await session.scalar(query))
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def list_users(session: AsyncSession, *, limit: int, offset: int) -> Sequence[User]:
+    query = select(User).order_by(User.created_at, User.id).limit(limit).offset(offset)
+    return (await session.scalars(query)).all()
+
+
+async def add(session: AsyncSession, user: User) -> User:
+    session.add(user)
+    await session.flush()
+    return user

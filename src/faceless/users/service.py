@@ -1,0 +1,145 @@
+"""Account management: creation, role changes, disabling, password changes."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.api.deps import RequestContext
+from faceless.audit.service import record
+from faceless.auth import repository as auth_repository
+from faceless.auth.dependencies import Principal
+from faceless.db.base import utcnow
+from faceless.errors import ProblemError, conflict, not_found, unprocessable
+from faceless.models import Role, User
+from faceless.security.passwords import PasswordHashing, password_problems
+from faceless.users import repository
+from faceless.users.schemas import UserCreate, UserUpdate
+
+BOOTSTRAP_ADMIN = "admin"
+
+
+def _check_password(password: str, username: str, field: str) -> None:
+    problems = password_problems(password, username=username)
+    if problems:
+        raise unprocessable("Password " + "; ".join(problems) + ".", loc=("body", field))
+
+
+async def create_user(
+    session: AsyncSession,
+    passwords: PasswordHashing,
+    *,
+    data: UserCreate,
+    actor: Principal | None,
+    ctx: RequestContext | None,
+) -> User:
+    username = data.username.lower()
+    _check_password(data.password, username, "password")
+    if await repository.get_by_username(session, username):
+        raise conflict("That username is taken.")
+    email = data.email.lower() if data.email else None
+    if email and await repository.email_taken(session, email):
+        raise conflict("That e-mail address is already in use.")
+    user = User(
+        id=uuid.uuid4(),
+        username=username,
+        email=email,
+        role=data.role,
+        disabled=False,
+        password_hash=await passwords.hash(data.password),
+    )
+    try:
+        async with session.begin_nested():
+            await repository.add(session, user)
+    except IntegrityError:
+        raise conflict("That username or e-mail address is already in use.") from None
+    await record(
+        session,
+        action="user.create",
+        actor_id=actor.id if actor else None,
+        target=f"user:{user.id}",
+        ctx=ctx,
+    )
+    return user
+
+
+async def update_user(
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    data: UserUpdate,
+    actor: Principal,
+    ctx: RequestContext,
+) -> User:
+    user = await repository.get_by_id(session, user_id)
+    if user is None:
+        raise not_found("user")
+    if user.id == actor.id and (
+        (data.role is not None and data.role != Role.ADMIN) or data.disabled is True
+    ):
+        raise conflict("An administrator cannot demote or disable their own account.")
+    if data.role is not None:
+        user.role = data.role
+    if data.disabled is not None:
+        user.disabled = data.disabled
+        if data.disabled:
+            await auth_repository.revoke_sessions(
+                session, user_id=user.id, now=utcnow(), reason="disabled"
+            )
+    await session.flush()
+    await record(
+        session, action="user.update", actor_id=actor.id, target=f"user:{user.id}", ctx=ctx
+    )
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    passwords: PasswordHashing,
+    *,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+    ctx: RequestContext,
+) -> None:
+    user = principal.user
+    if not await passwords.verify(user.password_hash, current_password):
+        raise ProblemError(400, "The current password is not correct.")
+    _check_password(new_password, user.username, "new_password")
+    user.password_hash = await passwords.hash(new_password)
+    # The calling session survives; every other session is signed out.
+    await auth_repository.revoke_sessions(
+        session, user_id=user.id, keep=principal.session_id, now=utcnow(), reason="password_change"
+    )
+    await session.flush()
+    await record(
+        session, action="user.password_change", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
+    )
+
+
+async def list_users(
+    session: AsyncSession, *, limit: int, offset: int
+) -> tuple[Sequence[User], int]:
+    return (
+        await repository.list_users(session, limit=limit, offset=offset),
+        await repository.count_users(session),
+    )
+
+
+async def bootstrap_admin(session: AsyncSession, passwords: PasswordHashing) -> str | None:
+    """Create the first-run ``admin`` when there are no users; returns its password once."""
+    if await repository.count_users(session):
+        return None
+    password = secrets.token_urlsafe(18)
+    await create_user(
+        session,
+        passwords,
+        data=UserCreate(username=BOOTSTRAP_ADMIN, password=password, role=Role.ADMIN),
+        actor=None,
+        ctx=None,
+    )
+    return password

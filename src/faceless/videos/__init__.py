@@ -1,0 +1,1 @@
+"""Video projects: a user's titles, descriptions, scripts and tags."""

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.api.deps import RequestContext
+from faceless.audit.service import record
+from faceless.auth.dependencies import Principal
+from faceless.models import Video, VideoStatus
+from faceless.schedule import repository as schedule_repository
+from faceless.videos import repository
+from faceless.videos.dependencies import owner_scope
+from faceless.videos.schemas import VideoCreate, VideoUpdate
+
+
+async def create_video(
+    session: AsyncSession, *, data: VideoCreate, owner: Principal, ctx: RequestContext
+) -> Video:
+    video = Video(
+        id=uuid.uuid4(),
+        owner_id=owner.id,
+        title=data.title,
+        description=data.description,
+        script=data.script,
+        tags=list(data.tags),
+        privacy=data.privacy,
+        status=VideoStatus.DRAFT,
+    )
+    await repository.add(session, video)
+    await record(
+        session, action="video.create", actor_id=owner.id, target=f"video:{video.id}", ctx=ctx
+    )
+    return video
+
+
+async def list_videos(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    status: VideoStatus | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Video], int]:
+    return await repository.list_visible(
+        session, owner_id=owner_scope(principal), status=status, limit=limit, offset=offset
+    )
+
+
+async def update_video(
+    session: AsyncSession, *, video: Video, data: VideoUpdate, actor: Principal, ctx: RequestContext
+) -> Video:
+    changes = data.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        setattr(video, field, list(value) if field == "tags" else value)
+    await session.flush()
+    await record(
+        session, action="video.update", actor_id=actor.id, target=f"video:{video.id}", ctx=ctx
+    )
+    return video
+
+
+async def delete_video(
+    session: AsyncSession, *, video: Video, actor: Principal, ctx: RequestContext
+) -> None:
+    # Jobs stay (they have no foreign key to the video); a pending schedule is cancelled.
+    await schedule_repository.cancel_pending_for_video(session, video.id)
+    await repository.delete(session, video)
+    await record(
+        session, action="video.delete", actor_id=actor.id, target=f"video:{video.id}", ctx=ctx
+    )

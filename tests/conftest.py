@@ -1,0 +1,153 @@
+"""Shared fixtures: real databases (SQLite and a private PostgreSQL), the app, clients.
+
+API tests run once per database backend. Each test gets its own database, copied
+from a template migrated once per session, so tests are isolated and fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.fixtures.postgres import PostgresCluster
+from tests.fixtures.redis import RedisServer
+
+from faceless.app import create_app
+from faceless.db.migrate import upgrade
+from faceless.db.session import transaction
+from faceless.models import Role
+from faceless.services import Services, build_services
+from faceless.settings import (
+    DatabaseSettings,
+    Environment,
+    HttpSettings,
+    PathSettings,
+    SecretsSettings,
+    Settings,
+    WorkerSettings,
+)
+from faceless.users.schemas import UserCreate
+from faceless.users.service import create_user
+
+PASSWORD = "correct horse battery 42"
+BASE_URL = "http://localhost"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    with PostgresCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: PostgresCluster) -> str:
+    pg_cluster.create_database("faceless_template")
+    upgrade(pg_cluster.dsn("faceless_template"))
+    return "faceless_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "faceless.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    name = "t_" + uuid.uuid4().hex[:12]
+    cluster.create_database(name, template=request.getfixturevalue("pg_template"))
+    yield cluster.dsn(name)
+    cluster.drop_database(name)
+
+
+def make_settings(tmp_path: Path, database_url: str, **http: object) -> Settings:
+    secrets_dir = tmp_path / "secrets"
+    return Settings(
+        env=Environment.DEVELOPMENT,
+        paths=PathSettings(var_dir=tmp_path / "var"),
+        database=DatabaseSettings(url=database_url),
+        secrets=SecretsSettings(backends=["files"], directory=secrets_dir),
+        http=HttpSettings(public_url="https://localhost:8443", **http),  # type: ignore[arg-type]
+        worker=WorkerSettings(scheduler_interval_seconds=0.5),
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    os.environ.pop("REDIS_URL", None)
+    return make_settings(tmp_path, database_url)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    built = build_services(settings)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services.settings, services=services)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http,
+    ):
+        yield http
+
+
+class Accounts:
+    """Creates users straight through the service layer and signs them in over HTTP."""
+
+    def __init__(self, services: Services, client: httpx.AsyncClient) -> None:
+        self.services = services
+        self.client = client
+
+    async def create(self, username: str, role: Role = Role.EDITOR) -> uuid.UUID:
+        async with transaction(self.services.sessions) as session:
+            user = await create_user(
+                session,
+                self.services.passwords,
+                data=UserCreate(username=username, password=PASSWORD, role=role),
+                actor=None,
+                ctx=None,
+            )
+        return user.id
+
+    async def login(self, username: str, password: str = PASSWORD) -> dict[str, str]:
+        response = await self.client.post(
+            "/api/v1/auth/login", json={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        tokens: dict[str, str] = response.json()
+        return tokens
+
+    async def headers(self, username: str, role: Role = Role.EDITOR) -> dict[str, str]:
+        await self.create(username, role)
+        tokens = await self.login(username)
+        return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+@pytest.fixture
+def accounts(services: Services, client: httpx.AsyncClient) -> Accounts:
+    return Accounts(services, client)
