@@ -1,6 +1,8 @@
 """Field constraints for video metadata, shared by videos, analysis and scheduling.
 
-Lengths count Unicode code points (Python ``len``), matching YouTube's limits.
+Lengths count Unicode code points (Python ``len``), matching YouTube's limits: title
+1-100, description up to 5,000, script up to 100,000, each tag 1-100 and all tags at
+most 500 counting one separator between tags.
 """
 
 from __future__ import annotations
@@ -8,22 +10,51 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
-MAX_TAGS_TOTAL = 500
+TITLE_MAX = 100
+DESCRIPTION_MAX = 5000
+SCRIPT_MAX = 100_000
+TAG_MAX = 100
+TAGS_MAX_TOTAL = 500
+
+TitleStr = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX)]
+"""A video title: 1-100 code points."""
+DescriptionStr = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
+"""A video description: at most 5,000 code points."""
+ScriptStr = Annotated[str, StringConstraints(max_length=SCRIPT_MAX)]
+"""A video script: at most 100,000 code points."""
+TagStr = Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX)]
+"""One tag: 1-100 code points."""
 
 
-def _tags_total(tags: list[str]) -> list[str]:
-    # YouTube counts one separator between tags towards the 500-character budget.
-    total = sum(len(tag) for tag in tags) + max(len(tags) - 1, 0)
-    if total > MAX_TAGS_TOTAL:
-        raise ValueError(
-            f"tags total {total} characters including separators; at most {MAX_TAGS_TOTAL}"
+def tags_total_length(tags: list[str]) -> int:
+    """Characters the tags take up in total, counting one separator between tags."""
+    return sum(len(tag) for tag in tags) + max(len(tags) - 1, 0)
+
+
+def _check_tags_total(tags: list[str]) -> list[str]:
+    total = tags_total_length(tags)
+    if total > TAGS_MAX_TOTAL:
+        raise PydanticCustomError(
+            "tags_too_long",
+            "tags take {total} characters counting one separator between tags; "
+            "at most {limit} are allowed",
+            {"total": total, "limit": TAGS_MAX_TOTAL},
         )
     return tags
 
 
-TitleStr = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-DescriptionStr = Annotated[str, StringConstraints(max_length=5000)]
-ScriptStr = Annotated[str, StringConstraints(max_length=100_000)]
-TagStr = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-TagList = Annotated[list[TagStr], Field(max_length=500), AfterValidator(_tags_total)]
+TagList = Annotated[
+    list[TagStr],
+    AfterValidator(_check_tags_total),
+    Field(
+        json_schema_extra={
+            "description": (
+                f"Each tag 1-{TAG_MAX} characters; at most {TAGS_MAX_TOTAL} characters in "
+                "total, counting one separator between tags."
+            )
+        }
+    ),
+]
+"""Video tags: each 1-100 code points, at most 500 in total with one separator each."""
