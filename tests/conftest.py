@@ -14,13 +14,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.fixtures.postgres import PostgresCluster
-from tests.fixtures.redis import RedisServer
 
 from faceless.app import create_app
 from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
 from faceless.models import Role
+from faceless.security.ratelimit.rules import DEFAULT_RATES
 from faceless.services import Services, build_services
 from faceless.settings import (
     DatabaseSettings,
@@ -28,11 +27,14 @@ from faceless.settings import (
     HttpSettings,
     PathSettings,
     SecretsSettings,
+    SecuritySettings,
     Settings,
     WorkerSettings,
 )
 from faceless.users.schemas import UserCreate
 from faceless.users.service import create_user
+from tests.fixtures.postgres import PostgresCluster
+from tests.fixtures.redis import RedisServer
 
 PASSWORD = "correct horse battery 42"
 BASE_URL = "http://localhost"
@@ -79,9 +81,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     cluster.drop_database(name)
 
 
+# Functional tests sign in many users from one address; the limiter's own tests use the
+# real tiers. Every tier is raised, none is switched off.
+GENEROUS_LIMITS = [f"{tier}=10000/minute" for tier in DEFAULT_RATES]
+
+
 def make_settings(tmp_path: Path, database_url: str, **http: object) -> Settings:
     secrets_dir = tmp_path / "secrets"
     return Settings(
+        security=SecuritySettings(rate_limits=GENEROUS_LIMITS),
         env=Environment.DEVELOPMENT,
         paths=PathSettings(var_dir=tmp_path / "var"),
         database=DatabaseSettings(url=database_url),

@@ -7,10 +7,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
+from faceless.analyze.analyzer import warm_up as warm_up_analyzer
 from faceless.api.router import build_api_router, build_root_router
 from faceless.errors import install_error_handlers
+from faceless.security.edge import RATE_LIMIT_HEADERS, build_edge
+from faceless.security.middleware.body_limit import BodyLimitMiddleware
+from faceless.security.middleware.proxy_headers import ProxyHeadersMiddleware
 from faceless.security.middleware.request_id import RequestIdMiddleware
+from faceless.security.middleware.security_headers import SecurityHeadersMiddleware
+from faceless.security.ratelimit.middleware import RateLimitMiddleware
 from faceless.services import Services, build_services
 from faceless.settings import Settings
 
@@ -18,22 +25,48 @@ from faceless.settings import Settings
 def create_app(settings: Settings, *, services: Services | None = None) -> FastAPI:
     """Build the ASGI app. Pass ``services`` to share them with a caller (tests, CLI)."""
 
+    owned = services is None
+    shared = services or build_services(settings)
+    edge = build_edge(settings)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        owned = services is None
-        app.state.services = services or build_services(settings)
-        await app.state.services.queue.start()
+        warm_up_analyzer()  # compile its Unicode patterns now, not on a client's request
+        await shared.queue.start()
         try:
             yield
         finally:
+            await edge.rate_storage.close()
             if owned:
-                await app.state.services.close()
+                await shared.close()
             else:
-                await app.state.services.queue.close()
+                await shared.queue.close()
 
-    # Outermost first. Each layer is pure ASGI and answers eagerly.
+    # Outermost first. Each layer is pure ASGI and answers eagerly. The request id and
+    # the security headers wrap everything else so that every answer carries them,
+    # including a 400 for a bad Host, a 413 or a 429.
     middleware = [
         Middleware(RequestIdMiddleware),
+        Middleware(SecurityHeadersMiddleware, policy=edge.headers),
+        Middleware(
+            ProxyHeadersMiddleware, policy=edge.proxies, allowed_hosts=settings.http.allowed_hosts
+        ),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.http.cors_origins,
+            allow_credentials=bool(settings.http.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Location", "Retry-After", *RATE_LIMIT_HEADERS],
+            max_age=600,
+        ),
+        Middleware(BodyLimitMiddleware, rules=edge.body_rules),
+        Middleware(
+            RateLimitMiddleware,
+            rules=edge.rate_rules,
+            storage=edge.rate_storage,
+            codec=shared.tokens,
+        ),
     ]
     app = FastAPI(
         title="FacelessYouTube API",
@@ -44,6 +77,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         redoc_url=None,
         openapi_url="/openapi.json",
     )
+    app.state.services = shared
+    app.state.error_headers = edge.headers.as_dict(https=False)
     install_error_handlers(app)
     app.include_router(build_root_router())
     app.include_router(build_api_router())

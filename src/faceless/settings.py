@@ -93,6 +93,30 @@ class HttpSettings(_Group):
         return value.rstrip("/")
 
 
+class SecuritySettings(_Group):
+    hsts_max_age: int = Field(default=63072000, ge=0, validation_alias="HSTS_MAX_AGE")
+    # Preload commits the whole domain to HTTPS in browsers' built-in lists: opt-in only.
+    hsts_preload: bool = Field(default=False, validation_alias="HSTS_PRELOAD")
+    legacy_xss_filter: bool = Field(default=False, validation_alias="XSS_PROTECTION_LEGACY")
+    # "tier=rate" overrides, e.g. "login=10/minute,default=300/minute".
+    rate_limits: CsvList = Field(default=[], validation_alias="RATE_LIMITS")
+    rate_limit_fail_closed: CsvList = Field(
+        default=["login", "refresh"], validation_alias="RATE_LIMIT_FAIL_CLOSED"
+    )
+
+    _split = field_validator("rate_limits", "rate_limit_fail_closed", mode="before")(_split_csv)
+
+    @property
+    def rate_limit_overrides(self) -> dict[str, str]:
+        overrides = {}
+        for entry in self.rate_limits:
+            name, sep, rate = entry.partition("=")
+            if not sep:
+                raise ValueError(f"RATE_LIMITS entry {entry!r} is not tier=rate")
+            overrides[name.strip()] = rate.strip()
+        return overrides
+
+
 class AuthSettings(_Group):
     access_token_seconds: int = Field(default=900, ge=60, validation_alias="ACCESS_TOKEN_SECONDS")
     refresh_token_seconds: int = Field(
@@ -125,6 +149,7 @@ class Settings(BaseModel):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
 

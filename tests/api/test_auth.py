@@ -18,10 +18,14 @@ REFRESH = "/api/v1/auth/refresh"
 
 async def audit_actions(services: Services) -> list[str]:
     async with transaction(services.sessions) as session:
-        return list((await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))).all())
+        return list(
+            (await session.scalars(select(AuditEvent.action).order_by(AuditEvent.id))).all()
+        )
 
 
-async def test_login_returns_tokens_with_pinned_claims(accounts: Accounts, services: Services) -> None:
+async def test_login_returns_tokens_with_pinned_claims(
+    accounts: Accounts, services: Services
+) -> None:
     await accounts.create("alice")
     response = await accounts.client.post(LOGIN, json={"username": "Alice", "password": PASSWORD})
     assert response.status_code == 200
@@ -50,7 +54,9 @@ async def test_form_encoded_login_is_accepted(accounts: Accounts) -> None:
 
 
 @pytest.mark.parametrize("username", ["alice", "nobody"])
-async def test_failed_login_is_one_generic_401(accounts: Accounts, services: Services, username: str) -> None:
+async def test_failed_login_is_one_generic_401(
+    accounts: Accounts, services: Services, username: str
+) -> None:
     await accounts.create("alice")
     response = await accounts.client.post(LOGIN, json={"username": username, "password": "x" * 14})
     body = assert_problem(response, 401)
@@ -67,7 +73,9 @@ async def test_lockout_after_five_failures_refuses_even_the_right_password(
 ) -> None:
     await accounts.create("locky")
     for _ in range(5):
-        response = await accounts.client.post(LOGIN, json={"username": "locky", "password": "wrong" * 3})
+        response = await accounts.client.post(
+            LOGIN, json={"username": "locky", "password": "wrong" * 3}
+        )
         assert response.status_code == 401
     response = await accounts.client.post(LOGIN, json={"username": "locky", "password": PASSWORD})
     assert_problem(response, 423)
@@ -75,10 +83,14 @@ async def test_lockout_after_five_failures_refuses_even_the_right_password(
     # Unknown names lock the same way, so a lockout reveals nothing.
     for _ in range(5):
         await accounts.client.post(LOGIN, json={"username": "ghost", "password": "wrong" * 3})
-    assert (await accounts.client.post(LOGIN, json={"username": "ghost", "password": "x" * 12})).status_code == 423
+    assert (
+        await accounts.client.post(LOGIN, json={"username": "ghost", "password": "x" * 12})
+    ).status_code == 423
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_family(accounts: Accounts, services: Services) -> None:
+async def test_refresh_rotates_and_reuse_revokes_the_family(
+    accounts: Accounts, services: Services
+) -> None:
     await accounts.create("rita")
     first = await accounts.login("rita")
     rotated = await accounts.client.post(REFRESH, json={"refresh_token": first["refresh_token"]})
@@ -88,9 +100,13 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(accounts: Accounts, 
     # Replaying the spent token is reuse: it fails and kills the family.
     replay = await accounts.client.post(REFRESH, json={"refresh_token": first["refresh_token"]})
     assert_problem(replay, 401)
-    assert (await accounts.client.post(REFRESH, json={"refresh_token": second["refresh_token"]})).status_code == 401
+    assert (
+        await accounts.client.post(REFRESH, json={"refresh_token": second["refresh_token"]})
+    ).status_code == 401
     for token in (first["access_token"], second["access_token"]):
-        me = await accounts.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+        me = await accounts.client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}
+        )
         assert me.status_code == 401
     assert "auth.refresh_reuse" in await audit_actions(services)
 
@@ -137,54 +153,91 @@ async def test_password_change_keeps_this_session_only(accounts: Accounts) -> No
     await accounts.login("pat", "a brand new secret 9")
 
 
-async def test_admin_manages_users_and_cannot_demote_itself(accounts: Accounts, services: Services) -> None:
+async def test_admin_manages_users_and_cannot_demote_itself(
+    accounts: Accounts, services: Services
+) -> None:
     admin_id = await accounts.create("root", Role.ADMIN)
     tokens = await accounts.login("root")
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     created = await accounts.client.post(
         "/api/v1/users",
         headers=auth,
-        json={"username": "Ed.Itor", "password": "long enough secret 1", "role": "editor", "email": "ed@example.com"},
+        json={
+            "username": "Ed.Itor",
+            "password": "long enough secret 1",
+            "role": "editor",
+            "email": "ed@example.com",
+        },
     )
     assert created.status_code == 201
     user = created.json()
-    assert user["username"] == "ed.itor" and set(user) == {"id", "username", "email", "role", "disabled", "created_at"}
+    assert user["username"] == "ed.itor" and set(user) == {
+        "id",
+        "username",
+        "email",
+        "role",
+        "disabled",
+        "created_at",
+    }
     before = await snapshot(services)
     duplicate = await accounts.client.post(
         "/api/v1/users",
         headers=auth,
-        json={"username": "other", "password": "long enough secret 1", "role": "viewer", "email": "ED@example.com"},
+        json={
+            "username": "other",
+            "password": "long enough secret 1",
+            "role": "viewer",
+            "email": "ED@example.com",
+        },
     )
     assert_problem(duplicate, 409)
     weak = await accounts.client.post(
-        "/api/v1/users", headers=auth, json={"username": "weakling", "password": "password1234", "role": "viewer"}
+        "/api/v1/users",
+        headers=auth,
+        json={"username": "weakling", "password": "password1234", "role": "viewer"},
     )
     assert_problem(weak, 422)
-    demote = await accounts.client.patch(f"/api/v1/users/{admin_id}", headers=auth, json={"role": "viewer"})
+    demote = await accounts.client.patch(
+        f"/api/v1/users/{admin_id}", headers=auth, json={"role": "viewer"}
+    )
     assert_problem(demote, 409)
     assert await snapshot(services) == before
     listing = await accounts.client.get("/api/v1/users", headers=auth)
     assert listing.json()["total"] == 2 and listing.json()["limit"] == 20
     # Disabling takes effect on live tokens at once.
     ed = await accounts.login("ed.itor", "long enough secret 1")
-    disabled = await accounts.client.patch(f"/api/v1/users/{user['id']}", headers=auth, json={"disabled": True})
+    disabled = await accounts.client.patch(
+        f"/api/v1/users/{user['id']}", headers=auth, json={"disabled": True}
+    )
     assert disabled.json()["disabled"] is True
     ed_auth = {"Authorization": f"Bearer {ed['access_token']}"}
     assert (await accounts.client.get("/api/v1/auth/me", headers=ed_auth)).status_code == 401
-    assert (await accounts.client.post(LOGIN, json={"username": "ed.itor", "password": "long enough secret 1"})).status_code == 401
+    assert (
+        await accounts.client.post(
+            LOGIN, json={"username": "ed.itor", "password": "long enough secret 1"}
+        )
+    ).status_code == 401
 
 
 async def test_roles_are_enforced(accounts: Accounts) -> None:
     viewer = await accounts.headers("vera", Role.VIEWER)
     assert_problem(await accounts.client.get("/api/v1/users", headers=viewer), 403)
-    assert_problem(await accounts.client.post("/api/v1/videos", headers=viewer, json={"title": "t"}), 403)
+    assert_problem(
+        await accounts.client.post("/api/v1/videos", headers=viewer, json={"title": "t"}), 403
+    )
     assert_problem(await accounts.client.get("/api/v1/audit", headers=viewer), 403)
     assert (await accounts.client.get("/api/v1/videos", headers=viewer)).status_code == 200
 
 
 @pytest.mark.parametrize(
     "header",
-    [None, "Bearer", "Bearer not-a-token", "Basic dXNlcjpwYXNz", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0."],
+    [
+        None,
+        "Bearer",
+        "Bearer not-a-token",
+        "Basic dXNlcjpwYXNz",
+        "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.",
+    ],
 )
 async def test_missing_or_bad_tokens_are_401(accounts: Accounts, header: str | None) -> None:
     headers = {"Authorization": header} if header else {}

@@ -17,14 +17,20 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
         assert response.status_code == 200 and response.json() == {"status": "ok"}
     ready = await client.get("/health/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"database": "ok", "queue": "ok", "secrets": "ok"}}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "queue": "ok", "secrets": "ok"},
+    }
 
 
 async def test_readiness_names_a_failing_database(services: Services) -> None:
     app = create_app(services.settings, services=services)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://localhost"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
+    ):
         healthy_engine = services.engine
         # Nothing listens on port 1: the database check must fail, and say so.
         services.engine = create_engine("postgresql+asyncpg://nobody:x@127.0.0.1:1/none")
@@ -40,9 +46,17 @@ async def test_readiness_names_a_failing_database(services: Services) -> None:
 
 @pytest.mark.parametrize(
     ("incoming", "echoed"),
-    [("abc-123_X.y", True), ("x" * 128, True), ("x" * 129, False), ("bad id", False), ("<script>", False)],
+    [
+        ("abc-123_X.y", True),
+        ("x" * 128, True),
+        ("x" * 129, False),
+        ("bad id", False),
+        ("<script>", False),
+    ],
 )
-async def test_request_id_echo_rules(client: httpx.AsyncClient, incoming: str, echoed: bool) -> None:
+async def test_request_id_echo_rules(
+    client: httpx.AsyncClient, incoming: str, echoed: bool
+) -> None:
     response = await client.get("/health", headers={"X-Request-ID": incoming})
     assert (response.headers["x-request-id"] == incoming) is echoed
     assert len(response.headers["x-request-id"]) <= 128
@@ -56,8 +70,15 @@ async def test_unhandled_exception_is_a_generic_problem(services: Services) -> N
         raise RuntimeError("secret internals /etc/passwd SELECT * FROM users")
 
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
+    ):
         response = await client.get("/boom")
     body = assert_problem(response, 500)
-    assert "secret" not in response.text and "SELECT" not in response.text and "passwd" not in response.text
+    assert (
+        "secret" not in response.text
+        and "SELECT" not in response.text
+        and "passwd" not in response.text
+    )
     assert body["request_id"]

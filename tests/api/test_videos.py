@@ -17,12 +17,16 @@ VIDEOS = "/api/v1/videos"
 async def test_create_read_update_delete(accounts: Accounts) -> None:
     auth = await accounts.headers("eve")
     created = await accounts.client.post(
-        VIDEOS, headers=auth, json={"title": "How rivers form", "script": "Water flows.", "tags": ["geo"]}
+        VIDEOS,
+        headers=auth,
+        json={"title": "How rivers form", "script": "Water flows.", "tags": ["geo"]},
     )
     assert created.status_code == 201
     video = created.json()
     assert created.headers["location"] == f"{VIDEOS}/{video['id']}"
-    assert video["privacy"] == "private" and video["status"] == "draft" and video["description"] == ""
+    assert (
+        video["privacy"] == "private" and video["status"] == "draft" and video["description"] == ""
+    )
     assert video["created_at"].endswith("+00:00")
     fetched = await accounts.client.get(f"{VIDEOS}/{video['id']}", headers=auth)
     assert fetched.json() == video
@@ -34,11 +38,15 @@ async def test_create_read_update_delete(accounts: Accounts) -> None:
     assert patched.json()["title"] == "How rivers form"
     listing = await accounts.client.get(VIDEOS, headers=auth)
     assert listing.json() == {"items": [patched.json()], "total": 1, "limit": 20, "offset": 0}
-    assert (await accounts.client.delete(f"{VIDEOS}/{video['id']}", headers=auth)).status_code == 204
+    assert (
+        await accounts.client.delete(f"{VIDEOS}/{video['id']}", headers=auth)
+    ).status_code == 204
     assert_problem(await accounts.client.get(f"{VIDEOS}/{video['id']}", headers=auth), 404)
 
 
-async def test_another_users_video_is_404_and_admin_sees_all(accounts: Accounts, services: Services) -> None:
+async def test_another_users_video_is_404_and_admin_sees_all(
+    accounts: Accounts, services: Services
+) -> None:
     owner = await accounts.headers("owner")
     intruder = await accounts.headers("intruder")
     admin = await accounts.headers("boss", Role.ADMIN)
@@ -86,9 +94,13 @@ async def test_invalid_bodies_are_rejected_and_change_nothing(
 async def test_unicode_lengths_count_code_points(accounts: Accounts) -> None:
     auth = await accounts.headers("uni")
     title = "é" * 100  # 200 bytes, 100 code points
-    assert (await accounts.client.post(VIDEOS, headers=auth, json={"title": title})).status_code == 201
+    assert (
+        await accounts.client.post(VIDEOS, headers=auth, json={"title": title})
+    ).status_code == 201
     tags = ["a" * 99, "b" * 100, "c" * 100, "d" * 100, "e" * 97]  # 496 + 4 separators = 500
-    assert (await accounts.client.post(VIDEOS, headers=auth, json={"title": "t", "tags": tags})).status_code == 201
+    assert (
+        await accounts.client.post(VIDEOS, headers=auth, json={"title": "t", "tags": tags})
+    ).status_code == 201
 
 
 async def test_malformed_and_mistyped_requests(accounts: Accounts, services: Services) -> None:
@@ -98,10 +110,15 @@ async def test_malformed_and_mistyped_requests(accounts: Accounts, services: Ser
         VIDEOS, headers={**auth, "content-type": "application/json"}, content=b'{"title": '
     )
     assert_problem(broken, 400)
-    empty = await accounts.client.post(VIDEOS, headers={**auth, "content-type": "application/json"}, content=b"")
+    empty = await accounts.client.post(
+        VIDEOS, headers={**auth, "content-type": "application/json"}, content=b""
+    )
     assert_problem(empty, 422)
     assert_problem(await accounts.client.get(f"{VIDEOS}/not-a-uuid", headers=auth), 404)
-    assert_problem(await accounts.client.patch(f"{VIDEOS}/{uuid.uuid4()}", headers=auth, json={"title": "x"}), 404)
+    assert_problem(
+        await accounts.client.patch(f"{VIDEOS}/{uuid.uuid4()}", headers=auth, json={"title": "x"}),
+        404,
+    )
     wrong_method = await accounts.client.put(VIDEOS, headers=auth, json={})
     assert_problem(wrong_method, 405)
     assert "GET" in wrong_method.headers["allow"]
@@ -109,7 +126,9 @@ async def test_malformed_and_mistyped_requests(accounts: Accounts, services: Ser
     assert await snapshot(services) == before
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "limit=abc", "status=bogus"])
+@pytest.mark.parametrize(
+    "query", ["limit=0", "limit=101", "offset=-1", "limit=abc", "status=bogus"]
+)
 async def test_pagination_bounds_are_422_not_clamped(accounts: Accounts, query: str) -> None:
     auth = await accounts.headers("pager")
     assert_problem(await accounts.client.get(f"{VIDEOS}?{query}", headers=auth), 422)
@@ -120,5 +139,12 @@ async def test_pagination_and_status_filter(accounts: Accounts) -> None:
     for i in range(5):
         await accounts.client.post(VIDEOS, headers=auth, json={"title": f"v{i}"})
     page = (await accounts.client.get(f"{VIDEOS}?limit=2&offset=4", headers=auth)).json()
-    assert page["total"] == 5 and len(page["items"]) == 1 and page["limit"] == 2 and page["offset"] == 4
-    assert (await accounts.client.get(f"{VIDEOS}?status=published", headers=auth)).json()["total"] == 0
+    assert (
+        page["total"] == 5
+        and len(page["items"]) == 1
+        and page["limit"] == 2
+        and page["offset"] == 4
+    )
+    assert (await accounts.client.get(f"{VIDEOS}?status=published", headers=auth)).json()[
+        "total"
+    ] == 0

@@ -1,0 +1,110 @@
+"""The rate-limit layer: checks every budget a request falls under, answers 429 eagerly.
+
+Headers describe the most restrictive budget (lowest remaining, after this hit):
+``X-RateLimit-*`` and the IETF ``RateLimit-Policy`` / ``RateLimit`` fields; a 429
+adds ``Retry-After``. If the storage is down the tier's fail mode decides:
+fail-closed tiers (login, refresh) answer 503 with ``Retry-After``, the others let
+the request through; both are logged and counted, neither is ever a 500.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from faceless.errors import problem_response, request_id_of
+from faceless.metrics import RATE_LIMIT_STORAGE_ERRORS, RATE_LIMITED
+from faceless.security.ratelimit.identity import client_key, user_key
+from faceless.security.ratelimit.rules import RateLimitRules, Tier
+from faceless.security.ratelimit.storage import (
+    Bucket,
+    BucketState,
+    RateLimitStorage,
+    StorageUnavailableError,
+    retry_after_seconds,
+)
+from faceless.security.tokens import TokenCodec
+
+logger = structlog.stdlib.get_logger("faceless.ratelimit")
+
+
+def _headers(tier: Tier, state: BucketState, now: float) -> list[tuple[bytes, bytes]]:
+    reset_in = max(0, math.ceil(state.reset_at - now))
+    return [
+        (b"x-ratelimit-limit", str(tier.limit).encode()),
+        (b"x-ratelimit-remaining", str(state.remaining).encode()),
+        (b"x-ratelimit-reset", str(math.ceil(state.reset_at)).encode()),
+        (b"ratelimit-policy", tier.policy_header.encode()),
+        (b"ratelimit", f'"{tier.name}";r={state.remaining};t={reset_in}'.encode()),
+    ]
+
+
+class RateLimitMiddleware:
+    def __init__(
+        self, app: ASGIApp, *, rules: RateLimitRules, storage: RateLimitStorage, codec: TokenCodec
+    ) -> None:
+        self.app = app
+        self.rules = rules
+        self.storage = storage
+        self.codec = codec
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tier = self.rules.tier_for(scope["method"], scope["path"])
+        if tier is None:
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+        keys = [client_key(state.get("client_ip"))]
+        user = user_key(authorization, self.codec)
+        if user:
+            keys.append(user)
+        buckets = tuple(
+            Bucket(f"{tier.name}:{key}", tier.limit, tier.window_seconds) for key in keys
+        )
+        now = time.time()
+        try:
+            decision = await self.storage.hit(buckets, now)
+        except StorageUnavailableError as exc:
+            mode = "open" if tier.fail_open else "closed"
+            RATE_LIMIT_STORAGE_ERRORS.labels(tier.name, mode).inc()
+            logger.warning(
+                "rate limit storage unavailable", tier=tier.name, mode=mode, error=str(exc)
+            )
+            if tier.fail_open:
+                await self.app(scope, receive, send)
+                return
+            await problem_response(
+                503,
+                "Temporarily unable to accept this request; retry shortly.",
+                request_id=request_id_of(scope),
+                headers={"Retry-After": "5"},
+            )(scope, receive, send)
+            return
+        strictest = min(decision.states, key=lambda s: (s.remaining, -s.reset_at))
+        headers = _headers(tier, strictest, now)
+        if not decision.allowed:
+            retry_after = retry_after_seconds(strictest, now)
+            RATE_LIMITED.labels(tier.name).inc()
+            response = problem_response(
+                429,
+                "Too many requests; slow down.",
+                request_id=request_id_of(scope),
+                headers={k.decode(): v.decode() for k, v in headers}
+                | {"Retry-After": str(retry_after)},
+            )
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
