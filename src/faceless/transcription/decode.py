@@ -1,0 +1,215 @@
+"""Audio upload validation and decoding to the 16 kHz mono PCM the engines consume.
+
+Everything untrusted about an upload is handled here: the format is recognised from its
+magic bytes, FFmpeg (through PyAV) is pinned to the matching demuxer, and decoded length is
+checked against a limit while decoding rather than trusted from the header.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import av
+import av.error
+from av.audio.frame import AudioFrame
+from av.audio.resampler import AudioResampler
+from av.audio.stream import AudioStream
+from av.container import InputContainer
+
+__all__ = [
+    "BYTES_PER_SECOND",
+    "SAMPLE_RATE",
+    "SNIFF_BYTES",
+    "AudioError",
+    "decode_pcm16k_mono",
+    "probe_duration",
+    "sniff_audio_format",
+]
+
+SAMPLE_RATE = 16_000
+BYTES_PER_SECOND = SAMPLE_RATE * 2  # signed 16-bit mono
+# The longest signature checked below is the ISO BMFF brand at offset 8..12.
+SNIFF_BYTES = 12
+
+# How often decode_pcm16k_mono reports progress, in seconds of decoded audio.
+_REPORT_EVERY_SECONDS = 5.0
+
+# Brands of ISO BMFF files that commonly carry plain audio (iTunes audio/audiobook,
+# generic MP4, DASH segments). Video-only brands such as "qt  " are left out on purpose.
+_M4A_BRANDS = frozenset(
+    {b"M4A ", b"M4B ", b"M4P ", b"F4A ", b"F4B ", b"mp41", b"mp42", b"isom", b"iso2"}
+    | {b"iso4", b"iso5", b"iso6", b"dash"}
+)
+
+# The sniffed format decides the demuxer: FFmpeg never probes the file itself, so an upload
+# cannot smuggle in a playlist or concat script that would make it open other files or URLs.
+_DEMUXERS = {"wav": "wav", "mp3": "mp3", "flac": "flac", "ogg": "ogg", "m4a": "mp4"}
+_OPEN_OPTIONS = {"protocol_whitelist": "file"}
+
+
+class AudioError(ValueError):
+    """The upload is not acceptable audio.
+
+    The message is written for API clients: it never contains a path or library internals.
+    """
+
+
+def sniff_audio_format(head: bytes) -> str | None:
+    """Name the audio format from the first SNIFF_BYTES bytes, or None if not supported."""
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[4:8] == b"ftyp" and head[8:12] in _M4A_BRANDS:
+        return "m4a"
+    if head[:3] == b"ID3" or _is_mpeg_audio_frame(head):
+        return "mp3"
+    return None
+
+
+def _is_mpeg_audio_frame(head: bytes) -> bool:
+    # An 11-bit sync word alone matches too much random data, so the reserved values of the
+    # version, layer, bitrate and sample-rate fields are rejected as well. Layer bits 00 are
+    # reserved for MPEG audio (ADTS AAC uses them), which keeps raw AAC out of "mp3".
+    if len(head) < 4 or head[0] != 0xFF or head[1] & 0xE0 != 0xE0:
+        return False
+    version = (head[1] >> 3) & 0b11
+    layer = (head[1] >> 1) & 0b11
+    bitrate = head[2] >> 4
+    sample_rate = (head[2] >> 2) & 0b11
+    return version != 0b01 and layer != 0b00 and bitrate != 0b1111 and sample_rate != 0b11
+
+
+def probe_duration(path: Path) -> float:
+    """Return the audio duration in seconds, checking that the audio actually decodes."""
+    with _open_audio(path) as (container, stream):
+        declared = _declared_duration(container, stream)
+        if declared is None:
+            # No usable header duration (e.g. some streamed Ogg or headerless MP3): count.
+            seconds = _decoded_seconds(container, stream)
+        else:
+            _require_first_frame(container, stream)
+            seconds = declared
+    if seconds <= 0:
+        raise AudioError("the file contains no audio")
+    return seconds
+
+
+def decode_pcm16k_mono(
+    path: Path,
+    *,
+    max_seconds: float,
+    checkpoint: Callable[[float], None] | None = None,
+) -> bytes:
+    """Decode to signed 16-bit little-endian, 16 kHz, mono PCM.
+
+    Raises AudioError for undecodable input, for input without audio and once more than
+    ``max_seconds`` has been decoded (the header's duration is not trusted for the limit).
+    ``checkpoint(progress)`` is called every few seconds of decoded audio; whatever it
+    raises propagates, which lets a caller cancel a long decode.
+    """
+    if not max_seconds > 0:
+        raise ValueError("max_seconds must be positive")
+    limit_bytes = math.floor(max_seconds * SAMPLE_RATE) * 2
+    out = io.BytesIO()
+    with _open_audio(path) as (container, stream):
+        expected = _declared_duration(container, stream) or max_seconds
+        report_at = _REPORT_EVERY_SECONDS * BYTES_PER_SECOND
+        for chunk in _pcm_chunks(container, stream):
+            out.write(chunk)
+            written = out.tell()
+            if written > limit_bytes:
+                raise AudioError(f"the audio is longer than the {max_seconds:g} second limit")
+            if checkpoint is not None and written >= report_at:
+                checkpoint(min(1.0, written / BYTES_PER_SECOND / expected))
+                report_at += _REPORT_EVERY_SECONDS * BYTES_PER_SECOND
+    if out.tell() == 0:
+        raise AudioError("the file contains no audio")
+    if checkpoint is not None:
+        checkpoint(1.0)
+    return out.getvalue()
+
+
+@contextmanager
+def _open_audio(path: Path) -> Iterator[tuple[InputContainer, AudioStream]]:
+    # Reading the head with plain open() first means a missing file raises OSError (a
+    # server fault) instead of being reported to the client as bad audio.
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    fmt = sniff_audio_format(head)
+    if fmt is None:
+        raise AudioError("unsupported audio format; use WAV, MP3, FLAC, OGG or M4A")
+    try:
+        container = av.open(
+            str(path),
+            mode="r",
+            format=_DEMUXERS[fmt],
+            options=_OPEN_OPTIONS,
+            metadata_errors="replace",
+        )
+    except av.error.FFmpegError as exc:
+        raise AudioError(f"the file is not valid {fmt.upper()} audio") from exc
+    with container:
+        stream = container.streams.best("audio")
+        if not isinstance(stream, AudioStream):
+            raise AudioError("the file has no audio stream")
+        try:
+            yield container, stream
+        except av.error.FFmpegError as exc:
+            raise AudioError("the audio data could not be decoded") from exc
+
+
+def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFrame]:
+    # Demuxing packet by packet keeps only one compressed packet in memory at a time.
+    for packet in container.demux(stream):
+        yield from packet.decode()
+
+
+def _require_first_frame(container: InputContainer, stream: AudioStream) -> None:
+    for _frame in _frames(container, stream):
+        return
+    raise AudioError("the file contains no audio")
+
+
+def _decoded_seconds(container: InputContainer, stream: AudioStream) -> float:
+    return sum(frame.samples / frame.sample_rate for frame in _frames(container, stream))
+
+
+def _pcm_chunks(container: InputContainer, stream: AudioStream) -> Iterator[bytes]:
+    resampler: AudioResampler | None = None
+    source: tuple[str, str, int] | None = None
+    for frame in _frames(container, stream):
+        # A resampler is bound to one input layout/rate; some files (chained Ogg, MP3
+        # joined from different sources) change mid-stream, so start a fresh one then.
+        shape = (frame.format.name, frame.layout.name, frame.sample_rate)
+        if resampler is None or shape != source:
+            if resampler is not None:
+                yield from _s16_bytes(resampler.resample(None))
+            resampler = AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            source = shape
+        # Timestamps are irrelevant here (samples are simply concatenated) and broken ones
+        # in damaged files would otherwise upset the resampler's filter graph.
+        frame.pts = None
+        yield from _s16_bytes(resampler.resample(frame))
+    if resampler is not None:
+        yield from _s16_bytes(resampler.resample(None))
+
+
+def _s16_bytes(frames: list[AudioFrame]) -> Iterator[bytes]:
+    for frame in frames:
+        # Plane buffers are padded for SIMD; only samples * 2 bytes are real audio.
+        yield bytes(frame.planes[0])[: frame.samples * 2]
