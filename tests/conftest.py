@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -35,6 +36,8 @@ from faceless.users.schemas import UserCreate
 from faceless.users.service import create_user
 from tests.fixtures.postgres import PostgresCluster
 from tests.fixtures.redis import RedisServer
+from tests.fixtures.speech import espeak
+from tests.transcription.audio import SENTENCE
 
 PASSWORD = "correct horse battery 42"
 BASE_URL = "http://localhost"
@@ -58,6 +61,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture(scope="session")
+def speech_wav(audio_dir: Path) -> Path:
+    """espeak-ng saying ``tests.transcription.audio.SENTENCE`` (about 7 s)."""
+    return espeak(SENTENCE, audio_dir / "speech.wav")
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +100,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 GENEROUS_LIMITS = [f"{tier}=10000/minute" for tier in DEFAULT_RATES]
 
 
-def make_settings(tmp_path: Path, database_url: str, **http: object) -> Settings:
+def make_settings(tmp_path: Path, database_url: str, **worker: float) -> Settings:
     secrets_dir = tmp_path / "secrets"
     return Settings(
         security=SecuritySettings(rate_limits=GENEROUS_LIMITS),
@@ -94,8 +108,8 @@ def make_settings(tmp_path: Path, database_url: str, **http: object) -> Settings
         paths=PathSettings(var_dir=tmp_path / "var"),
         database=DatabaseSettings(url=database_url),
         secrets=SecretsSettings(backends=["files"], directory=secrets_dir),
-        http=HttpSettings(public_url="https://localhost:8443", **http),  # type: ignore[arg-type]
-        worker=WorkerSettings(scheduler_interval_seconds=0.5),
+        http=HttpSettings(public_url="https://localhost:8443"),
+        worker=WorkerSettings(**{"scheduler_interval_seconds": 0.5, **worker}),  # type: ignore[arg-type]
     )
 
 
@@ -105,23 +119,35 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path, database_url)
 
 
-@pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    built = build_services(settings)
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
+    """The app with its lifespan running (embedded worker included), and a client for it."""
+    services = build_services(settings)
+    app = create_app(settings, services=services)
     try:
-        yield built
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http,
+        ):
+            yield services, http
     finally:
-        await built.close()
+        await services.close()
 
 
 @pytest.fixture
-async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(services.settings, services=services)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as http,
-    ):
-        yield http
+async def app_and_client(settings: Settings) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
+    async with running_app(settings) as pair:
+        yield pair
+
+
+@pytest.fixture
+def services(app_and_client: tuple[Services, httpx.AsyncClient]) -> Services:
+    return app_and_client[0]
+
+
+@pytest.fixture
+def client(app_and_client: tuple[Services, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return app_and_client[1]
 
 
 class Accounts:

@@ -7,7 +7,8 @@ import pytest
 
 from faceless.app import create_app
 from faceless.db.engine import create_engine
-from faceless.services import Services
+from faceless.services import Services, build_services
+from faceless.settings import Settings
 from tests.api.helpers import assert_problem
 
 
@@ -23,22 +24,17 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     }
 
 
-async def test_readiness_names_a_failing_database(services: Services) -> None:
-    app = create_app(services.settings, services=services)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
-        ) as client,
-    ):
-        healthy_engine = services.engine
-        # Nothing listens on port 1: the database check must fail, and say so.
-        services.engine = create_engine("postgresql+asyncpg://nobody:x@127.0.0.1:1/none")
-        try:
-            response = await client.get("/health/ready")
-        finally:
-            await services.engine.dispose()
-            services.engine = healthy_engine
+async def test_readiness_names_a_failing_database(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    healthy_engine = services.engine
+    # Nothing listens on port 1: the database check must fail, and say so.
+    services.engine = create_engine("postgresql+asyncpg://nobody:x@127.0.0.1:1/none")
+    try:
+        response = await client.get("/health/ready")
+    finally:
+        await services.engine.dispose()
+        services.engine = healthy_engine
     assert response.status_code == 503
     assert response.json()["status"] == "not ready"
     assert response.json()["checks"]["database"] != "ok"
@@ -62,8 +58,9 @@ async def test_request_id_echo_rules(
     assert len(response.headers["x-request-id"]) <= 128
 
 
-async def test_unhandled_exception_is_a_generic_problem(services: Services) -> None:
-    app = create_app(services.settings, services=services)
+async def test_unhandled_exception_is_a_generic_problem(settings: Settings) -> None:
+    services = build_services(settings)
+    app = create_app(settings, services=services)
 
     @app.get("/boom")
     async def boom() -> None:
@@ -75,6 +72,7 @@ async def test_unhandled_exception_is_a_generic_problem(services: Services) -> N
         httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         response = await client.get("/boom")
+    await services.close()
     body = assert_problem(response, 500)
     assert (
         "secret" not in response.text

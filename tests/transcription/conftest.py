@@ -5,10 +5,7 @@ Everything is generated once per session with real tools; nothing is mocked.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,36 +13,7 @@ import pytest
 
 from faceless.transcription import Transcript, create_engine, decode_pcm16k_mono
 
-from .audio import ENCODINGS, SENTENCE, has_encoder, reencode, wav_duration
-
-
-@pytest.fixture(scope="session")
-def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("audio")
-
-
-@pytest.fixture(scope="session")
-def espeak(audio_dir: Path) -> Callable[[str, str], Path]:
-    """Speak ``text`` into ``<audio_dir>/<name>.wav`` with espeak-ng (22.05 kHz mono)."""
-    binary = shutil.which("espeak-ng")
-    if binary is None:
-        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-
-    def speak(text: str, name: str) -> Path:
-        path = audio_dir / f"{name}.wav"
-        subprocess.run(
-            [binary, "-v", "en-us", "-s", "140", "-w", str(path), text],
-            check=True,
-            capture_output=True,
-        )
-        return path
-
-    return speak
-
-
-@pytest.fixture(scope="session")
-def speech_wav(espeak: Callable[[str, str], Path]) -> Path:
-    return espeak(SENTENCE, "speech")
+from .audio import ENCODINGS, has_encoder, reencode, wav_duration
 
 
 @pytest.fixture(scope="session")

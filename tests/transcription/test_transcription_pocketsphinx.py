@@ -185,4 +185,3 @@ def test_long_speech_is_cut_into_bounded_utterances(speech_pcm: bytes) -> None:
     assert_well_formed(transcript)
     assert word_overlap(transcript) >= WORD_OVERLAP_FLOOR, transcript.text
     assert transcript.segments[-1].end > 0.8 * transcript.duration_seconds
-

@@ -14,6 +14,7 @@ from faceless.auth.dependencies import current_principal
 from faceless.auth.endpoints import public_router as auth_public_router
 from faceless.auth.endpoints import router as auth_router
 from faceless.health.endpoints import router as health_router
+from faceless.health.metrics_endpoint import router as metrics_router
 from faceless.jobs.endpoints import router as jobs_router
 from faceless.schedule.endpoints import router as schedule_router
 from faceless.transcribe.endpoints import router as transcribe_router
@@ -50,4 +51,5 @@ def build_api_router() -> APIRouter:
 def build_root_router() -> APIRouter:
     root = APIRouter()
     root.include_router(health_router)
+    root.include_router(metrics_router)
     return root

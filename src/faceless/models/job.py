@@ -7,7 +7,7 @@ from enum import StrEnum
 from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faceless.db.base import Base, UtcDateTime, UuidPrimaryKey, utcnow
+from faceless.db.base import Base, StrEnumColumn, UtcDateTime, UuidPrimaryKey, utcnow
 
 
 class JobKind(StrEnum):
@@ -33,8 +33,10 @@ class Job(UuidPrimaryKey, Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[JobKind] = mapped_column(String(16))
-    status: Mapped[JobStatus] = mapped_column(String(16), default=JobStatus.QUEUED, index=True)
+    kind: Mapped[JobKind] = mapped_column(StrEnumColumn(JobKind))
+    status: Mapped[JobStatus] = mapped_column(
+        StrEnumColumn(JobStatus), default=JobStatus.QUEUED, index=True
+    )
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     # No foreign key: a job outlives the video it was made for (API.md keeps jobs on delete).
     video_id: Mapped[uuid.UUID | None] = mapped_column(index=True)

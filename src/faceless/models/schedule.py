@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faceless.db.base import Base, UtcDateTime, UuidPrimaryKey, utcnow
+from faceless.db.base import Base, StrEnumColumn, UtcDateTime, UuidPrimaryKey, utcnow
 from faceless.models.video import Privacy
 
 
@@ -37,8 +37,10 @@ class Schedule(UuidPrimaryKey, Base):
     )
     video_id: Mapped[uuid.UUID]
     publish_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    privacy: Mapped[Privacy | None] = mapped_column(String(16))
-    status: Mapped[ScheduleStatus] = mapped_column(String(16), default=ScheduleStatus.PENDING)
+    privacy: Mapped[Privacy | None] = mapped_column(StrEnumColumn(Privacy))
+    status: Mapped[ScheduleStatus] = mapped_column(
+        StrEnumColumn(ScheduleStatus), default=ScheduleStatus.PENDING
+    )
     job_id: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Set once by the scheduler that wins the claim; the claim is the exactly-once guard.

@@ -5,7 +5,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faceless.db.base import Base, Timestamps, UuidPrimaryKey
+from faceless.db.base import Base, StrEnumColumn, Timestamps, UuidPrimaryKey
 
 
 class Role(StrEnum):
@@ -20,5 +20,5 @@ class User(UuidPrimaryKey, Timestamps, Base):
     username: Mapped[str] = mapped_column(String(32), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[Role] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(StrEnumColumn(Role))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from faceless.db.base import Base, Timestamps, UuidPrimaryKey
+from faceless.db.base import Base, StrEnumColumn, Timestamps, UuidPrimaryKey
 
 
 class Privacy(StrEnum):
@@ -32,5 +32,7 @@ class Video(UuidPrimaryKey, Timestamps, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     script: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    privacy: Mapped[Privacy] = mapped_column(String(16), default=Privacy.PRIVATE)
-    status: Mapped[VideoStatus] = mapped_column(String(16), default=VideoStatus.DRAFT, index=True)
+    privacy: Mapped[Privacy] = mapped_column(StrEnumColumn(Privacy), default=Privacy.PRIVATE)
+    status: Mapped[VideoStatus] = mapped_column(
+        StrEnumColumn(VideoStatus), default=VideoStatus.DRAFT, index=True
+    )
