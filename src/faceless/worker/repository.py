@@ -1,0 +1,264 @@
+"""The job-state SQL the worker side runs: claim, heartbeat, finish, sweep.
+
+Every state change is one conditional UPDATE whose row count says whether it
+happened, so concurrent workers, sweepers and the API's cancel never overwrite
+each other. A claim increments ``attempts``; the attempt number is the running
+worker's ownership token: writes from a worker whose job was swept and claimed
+again by another one (``attempts`` moved on) match no row and change nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.models import Job, JobKind, JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedJob:
+    """What a job body needs, detached from any session."""
+
+    id: uuid.UUID
+    kind: JobKind
+    owner_id: uuid.UUID
+    video_id: uuid.UUID | None
+    language: str
+    input_name: str | None
+    attempt: int
+
+
+def rowcount(result: Any) -> int:
+    """Rows an UPDATE matched (SQLite) or changed (PostgreSQL): equal for our conditions."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def _mine(job_id: uuid.UUID, attempt: int) -> Any:
+    return (Job.id == job_id) & (Job.status == JobStatus.RUNNING) & (Job.attempts == attempt)
+
+
+async def claim(session: AsyncSession, job_id: uuid.UUID, *, now: datetime) -> ClaimedJob | None:
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(
+            status=JobStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
+            progress=0.0,
+            attempts=Job.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(result) != 1:
+        return None
+    return await snapshot(session, job_id)
+
+
+async def snapshot(session: AsyncSession, job_id: uuid.UUID) -> ClaimedJob | None:
+    row = (
+        await session.execute(
+            select(
+                Job.kind, Job.owner_id, Job.video_id, Job.language, Job.input_name, Job.attempts
+            ).where(Job.id == job_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return ClaimedJob(
+        id=job_id,
+        kind=JobKind(row.kind),
+        owner_id=row.owner_id,
+        video_id=row.video_id,
+        language=row.language,
+        input_name=row.input_name,
+        attempt=row.attempts,
+    )
+
+
+async def get_status(session: AsyncSession, job_id: uuid.UUID) -> JobStatus | None:
+    status = await session.scalar(select(Job.status).where(Job.id == job_id))
+    return JobStatus(status) if status is not None else None
+
+
+async def heartbeat(
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    attempt: int,
+    *,
+    now: datetime,
+    progress: float | None = None,
+) -> bool:
+    """Record liveness (and progress); False when the job is no longer ours to run."""
+    values: dict[str, Any] = {"heartbeat_at": now}
+    if progress is not None:
+        values["progress"] = max(0.0, min(progress, 0.99))
+    result = await session.execute(
+        update(Job)
+        .where(_mine(job_id, attempt))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(result) == 1
+
+
+async def mark_succeeded(
+    session: AsyncSession, job_id: uuid.UUID, attempt: int, *, result: str | None, now: datetime
+) -> bool:
+    outcome = await session.execute(
+        update(Job)
+        .where(_mine(job_id, attempt))
+        .values(
+            status=JobStatus.SUCCEEDED,
+            progress=1.0,
+            result=result,
+            error=None,
+            finished_at=now,
+            heartbeat_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(outcome) == 1
+
+
+async def mark_failed(
+    session: AsyncSession, job_id: uuid.UUID, attempt: int, *, error: str, now: datetime
+) -> bool:
+    outcome = await session.execute(
+        update(Job)
+        .where(_mine(job_id, attempt))
+        .values(status=JobStatus.FAILED, error=error[:500], finished_at=now, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(outcome) == 1
+
+
+async def mark_cancelled(
+    session: AsyncSession, job_id: uuid.UUID, attempt: int, *, now: datetime
+) -> bool:
+    """Finish a cancelled job: keeps the API's ``cancelled`` (and its finished_at)."""
+    outcome = await session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            or_(
+                Job.status == JobStatus.CANCELLED,
+                (Job.status == JobStatus.RUNNING) & (Job.attempts == attempt),
+            ),
+        )
+        .values(
+            status=JobStatus.CANCELLED,
+            finished_at=func.coalesce(Job.finished_at, now),
+            heartbeat_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(outcome) == 1
+
+
+async def release(session: AsyncSession, job_id: uuid.UUID, attempt: int) -> bool:
+    """Hand a job back to the queue on shutdown; the interrupted attempt does not count."""
+    outcome = await session.execute(
+        update(Job)
+        .where(_mine(job_id, attempt))
+        .values(status=JobStatus.QUEUED, attempts=Job.attempts - 1, heartbeat_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(outcome) == 1
+
+
+# -- sweeping ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StaleJob:
+    id: uuid.UUID
+    kind: JobKind
+    attempts: int
+    input_name: str | None
+
+
+def _last_sign_of_life() -> Any:
+    return func.coalesce(Job.heartbeat_at, Job.started_at, Job.created_at)
+
+
+def _last_handed_over() -> Any:
+    # For a queued job heartbeat_at is "last handed to the queue" (see sweep.py).
+    return func.coalesce(Job.heartbeat_at, Job.created_at)
+
+
+async def find_stale_running(
+    session: AsyncSession, *, cutoff: datetime, limit: int
+) -> Sequence[StaleJob]:
+    rows = await session.execute(
+        select(Job.id, Job.kind, Job.attempts, Job.input_name)
+        .where(Job.status == JobStatus.RUNNING, _last_sign_of_life() < cutoff)
+        .order_by(Job.created_at)
+        .limit(limit)
+    )
+    return [StaleJob(r.id, JobKind(r.kind), r.attempts, r.input_name) for r in rows]
+
+
+async def requeue_stale(
+    session: AsyncSession, job: StaleJob, *, cutoff: datetime, now: datetime
+) -> bool:
+    outcome = await session.execute(
+        update(Job)
+        .where(
+            _mine(job.id, job.attempts),
+            _last_sign_of_life() < cutoff,
+        )
+        .values(status=JobStatus.QUEUED, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(outcome) == 1
+
+
+async def fail_stale(
+    session: AsyncSession, job: StaleJob, *, cutoff: datetime, now: datetime, error: str
+) -> bool:
+    outcome = await session.execute(
+        update(Job)
+        .where(_mine(job.id, job.attempts), _last_sign_of_life() < cutoff)
+        .values(status=JobStatus.FAILED, error=error, finished_at=now, heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(outcome) == 1
+
+
+async def find_unpicked_queued(
+    session: AsyncSession, *, cutoff: datetime, limit: int
+) -> Sequence[uuid.UUID]:
+    rows = await session.scalars(
+        select(Job.id)
+        .where(Job.status == JobStatus.QUEUED, _last_handed_over() < cutoff)
+        .order_by(Job.created_at)
+        .limit(limit)
+    )
+    return rows.all()
+
+
+async def touch_queued(
+    session: AsyncSession, job_id: uuid.UUID, *, cutoff: datetime, now: datetime
+) -> bool:
+    """Claim the right to re-send a queued job; one sweeper wins per period."""
+    outcome = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _last_handed_over() < cutoff)
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(outcome) == 1
+
+
+async def queued_ids(session: AsyncSession, *, limit: int) -> Sequence[uuid.UUID]:
+    rows = await session.scalars(
+        select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.created_at).limit(limit)
+    )
+    return rows.all()
