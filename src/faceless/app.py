@@ -78,7 +78,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         openapi_url="/openapi.json",
     )
     app.state.services = shared
-    app.state.error_headers = edge.headers.as_dict(https=False)
+    app.state.error_headers = {
+        "http": edge.headers.as_dict(https=False),
+        "https": edge.headers.as_dict(https=True),
+    }
     install_error_handlers(app)
     app.include_router(build_root_router())
     app.include_router(build_api_router())

@@ -153,7 +153,8 @@ async def _handle_unexpected(request: Request, exc: Exception) -> Response:
     logger.error("unhandled exception", exc_info=exc, extra={"request_id": request_id})
     # Starlette answers this from ServerErrorMiddleware, outside every middleware of ours,
     # so the headers they would add (security headers, request id) are added here.
-    headers = dict(getattr(request.app.state, "error_headers", {}))
+    by_scheme = getattr(request.app.state, "error_headers", {})
+    headers = dict(by_scheme.get(request.url.scheme, {}))
     if request_id:
         headers["X-Request-ID"] = request_id
     return problem_response(

@@ -67,5 +67,5 @@ def build_services(settings: Settings) -> Services:
         passwords=PasswordHashing(settings.auth.max_concurrent_hashes),
     )
     services.queue = create_queue(services)
-    services.publisher = create_publisher(settings)
+    services.publisher = create_publisher(settings, manager)
     return services

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.context import RequestContext
 from faceless.db.session import transaction
 from faceless.errors import request_id_of
 from faceless.services import Services
@@ -30,12 +30,6 @@ async def _db_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 # scope="function": commit (or roll back) as soon as the endpoint returns, before the
 # response is sent, so a client never sees a 2xx for a write that later failed.
 DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
-
-
-@dataclass(frozen=True, slots=True)
-class RequestContext:
-    client_ip: str | None
-    request_id: str | None
 
 
 def get_request_context(request: Request) -> RequestContext:

@@ -13,9 +13,9 @@ from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.api.deps import RequestContext
 from faceless.audit import repository
 from faceless.audit.chain import event_hash
+from faceless.context import RequestContext
 from faceless.db.base import utcnow
 from faceless.models import AuditEvent
 from faceless.models.audit_event import GENESIS_HASH

@@ -27,5 +27,5 @@ class LogoutRequest(RequestModel):
 class TokenResponse(ResponseModel):
     access_token: str
     refresh_token: str
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
     expires_in: int

@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.api.deps import RequestContext
 from faceless.audit.service import record
 from faceless.auth import repository
 from faceless.auth.refresh_tokens import candidate_hashes, new_refresh_token, token_hash
 from faceless.auth.schemas import TokenResponse
+from faceless.context import RequestContext
 from faceless.db.base import utcnow
 from faceless.errors import ProblemError
 from faceless.models import AuthSession, LoginThrottle, RefreshToken, User

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Response
 
 from faceless.api.deps import DbSession, RequestCtx, ServicesDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
@@ -68,6 +68,7 @@ async def cancel_or_delete_job(
     services: ServicesDep,
     session: DbSession,
     ctx: RequestCtx,
+    background: BackgroundTasks,
 ) -> Response | JobOut:
     job = await service.find_visible_job(session, job_id, editor, for_update=True)
     outcome = await service.cancel_or_delete(
@@ -75,6 +76,7 @@ async def cancel_or_delete_job(
     )
     if outcome.cancelled is None:
         return Response(status_code=204)
-    # Best effort and idempotent; the worker also stops at its next checkpoint.
-    await services.queue.revoke(job.id)
+    # After the commit (background tasks run once the response is out); best effort and
+    # idempotent, since the worker also stops at its next checkpoint.
+    background.add_task(services.queue.revoke, job.id)
     return JobOut.model_validate(outcome.cancelled)

@@ -11,9 +11,9 @@ from pathlib import Path
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.api.deps import RequestContext
 from faceless.audit.service import record
 from faceless.auth.dependencies import Principal
+from faceless.context import RequestContext
 from faceless.db.base import utcnow
 from faceless.errors import ProblemError, conflict, not_found
 from faceless.jobs import repository

@@ -52,3 +52,17 @@ async def cancel_pending_for_video(session: AsyncSession, video_id: uuid.UUID) -
         )
         .values(status=ScheduleStatus.CANCELLED)
     )
+
+
+async def cancel_if_pending(session: AsyncSession, schedule_id: uuid.UUID) -> bool:
+    """Cancel unless a scheduler claimed it meanwhile; False when it was too late."""
+    result = await session.execute(
+        update(Schedule)
+        .where(
+            Schedule.id == schedule_id,
+            Schedule.status == ScheduleStatus.PENDING,
+            Schedule.claimed_at.is_(None),
+        )
+        .values(status=ScheduleStatus.CANCELLED)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

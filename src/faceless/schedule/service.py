@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.api.deps import RequestContext
 from faceless.audit.service import record
 from faceless.auth.dependencies import Principal
+from faceless.context import RequestContext
 from faceless.db.base import utcnow
 from faceless.errors import conflict, not_found, unprocessable
 from faceless.models import Schedule, ScheduleStatus, VideoStatus
@@ -73,9 +73,9 @@ async def cancel_schedule(
     schedule = await repository.get_visible(session, schedule_id, owner_id=owner_scope(actor))
     if schedule is None:
         raise not_found("schedule")
-    if schedule.status != ScheduleStatus.PENDING or schedule.claimed_at is not None:
+    # Conditional, not read-then-write: a scheduler may claim it at this very moment.
+    if not await repository.cancel_if_pending(session, schedule.id):
         raise conflict(f"Only a pending schedule can be cancelled; this one is {schedule.status}.")
-    schedule.status = ScheduleStatus.CANCELLED
     video = await find_visible_video(session, schedule.video_id, actor, for_update=True)
     if video.status == VideoStatus.SCHEDULED:
         video.status = VideoStatus.DRAFT

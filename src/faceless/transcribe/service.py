@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.api.deps import RequestContext
 from faceless.audit.service import record
 from faceless.auth.dependencies import Principal
+from faceless.context import RequestContext
 from faceless.errors import unprocessable
 from faceless.jobs import repository as jobs_repository
 from faceless.models import Job, JobKind, JobStatus

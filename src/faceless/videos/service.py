@@ -5,9 +5,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.api.deps import RequestContext
 from faceless.audit.service import record
 from faceless.auth.dependencies import Principal
+from faceless.context import RequestContext
 from faceless.models import Video, VideoStatus
 from faceless.schedule import repository as schedule_repository
 from faceless.videos import repository

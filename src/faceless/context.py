@@ -1,0 +1,11 @@
+"""Who is acting, from where: carried from the request into services and the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    client_ip: str | None
+    request_id: str | None
