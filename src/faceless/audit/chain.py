@@ -3,35 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
-from datetime import datetime
 
 import orjson
 
+from faceless.models import AuditEvent
 
-def event_hash(
-    *,
-    event_id: int,
-    at: datetime,
-    actor_id: uuid.UUID | None,
-    actor_ip: str | None,
-    action: str,
-    target: str | None,
-    outcome: str,
-    request_id: str | None,
-    prev_hash: str,
-) -> str:
+
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 of the event's canonical JSON followed by the previous entry's hash."""
     canonical = orjson.dumps(
         {
-            "action": action,
-            "actor_id": str(actor_id) if actor_id else None,
-            "actor_ip": actor_ip,
-            "at": at.isoformat(timespec="microseconds"),
-            "id": event_id,
-            "outcome": outcome,
-            "request_id": request_id,
-            "target": target,
+            "action": event.action,
+            "actor_id": str(event.actor_id) if event.actor_id else None,
+            "actor_ip": event.actor_ip,
+            "at": event.at.isoformat(timespec="microseconds"),
+            "id": event.id,
+            "outcome": event.outcome,
+            "request_id": event.request_id,
+            "target": event.target,
         },
         option=orjson.OPT_SORT_KEYS,
     )
-    return hashlib.sha256(canonical + prev_hash.encode("ascii")).hexdigest()
+    return hashlib.sha256(canonical + event.prev_hash.encode("ascii")).hexdigest()

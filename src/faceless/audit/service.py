@@ -33,36 +33,19 @@ async def record(
     ctx: RequestContext | None,
 ) -> None:
     event_id, prev_hash = await repository.advance_head(session)
-    at = utcnow()
-    actor_ip = ctx.client_ip if ctx else None
-    request_id = ctx.request_id if ctx else None
-    target = target[:200] if target else target
-    digest = event_hash(
-        event_id=event_id,
-        at=at,
+    event = AuditEvent(
+        id=event_id,
+        at=utcnow(),
         actor_id=actor_id,
-        actor_ip=actor_ip,
+        actor_ip=ctx.client_ip if ctx else None,
         action=action,
-        target=target,
+        target=target[:200] if target else target,
         outcome=outcome,
-        request_id=request_id,
+        request_id=ctx.request_id if ctx else None,
         prev_hash=prev_hash,
     )
-    await repository.insert_event(
-        session,
-        AuditEvent(
-            id=event_id,
-            at=at,
-            actor_id=actor_id,
-            actor_ip=actor_ip,
-            action=action,
-            target=target,
-            outcome=outcome,
-            request_id=request_id,
-            prev_hash=prev_hash,
-            hash=digest,
-        ),
-    )
+    event.hash = event_hash(event)
+    await repository.insert_event(session, event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,17 +60,7 @@ async def verify_chain(session: AsyncSession) -> ChainReport:
     expected_id = 1
     entries = 0
     async for event in repository.stream_events(session):
-        recomputed = event_hash(
-            event_id=event.id,
-            at=event.at,
-            actor_id=event.actor_id,
-            actor_ip=event.actor_ip,
-            action=event.action,
-            target=event.target,
-            outcome=event.outcome,
-            request_id=event.request_id,
-            prev_hash=event.prev_hash,
-        )
+        recomputed = event_hash(event)
         if event.id != expected_id or event.prev_hash != expected_prev or event.hash != recomputed:
             return ChainReport(valid=False, entries=entries, first_bad_id=event.id)
         expected_prev = event.hash

@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.db.repository import add, delete, paginate
 from faceless.models import Job, JobKind, JobStatus
 
 
@@ -40,17 +41,7 @@ async def list_visible(
         query = query.where(Job.status == status)
     if kind is not None:
         query = query.where(Job.kind == kind)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    page = query.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
-    return (await session.scalars(page)).all(), int(total or 0)
+    return await paginate(session, query, Job.created_at.desc(), Job.id, limit=limit, offset=offset)
 
 
-async def add(session: AsyncSession, job: Job) -> Job:
-    session.add(job)
-    await session.flush()
-    return job
-
-
-async def delete(session: AsyncSession, job: Job) -> None:
-    await session.delete(job)
-    await session.flush()
+__all__ = ["add", "delete", "get_visible", "list_visible"]

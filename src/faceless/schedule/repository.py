@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.db.repository import add, paginate
 from faceless.models import Schedule, ScheduleStatus
 
 
@@ -14,12 +15,6 @@ async def has_pending(session: AsyncSession, video_id: uuid.UUID) -> bool:
         Schedule.video_id == video_id, Schedule.status == ScheduleStatus.PENDING
     )
     return bool(await session.scalar(query))
-
-
-async def add(session: AsyncSession, schedule: Schedule) -> Schedule:
-    session.add(schedule)
-    await session.flush()
-    return schedule
 
 
 async def get_visible(
@@ -37,9 +32,9 @@ async def list_visible(
     query = select(Schedule)
     if owner_id is not None:
         query = query.where(Schedule.owner_id == owner_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    page = query.order_by(Schedule.publish_at, Schedule.id).limit(limit).offset(offset)
-    return (await session.scalars(page)).all(), int(total or 0)
+    return await paginate(
+        session, query, Schedule.publish_at, Schedule.id, limit=limit, offset=offset
+    )
 
 
 async def cancel_pending_for_video(session: AsyncSession, video_id: uuid.UUID) -> None:
@@ -66,3 +61,13 @@ async def cancel_if_pending(session: AsyncSession, schedule_id: uuid.UUID) -> bo
         .values(status=ScheduleStatus.CANCELLED)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+__all__ = [
+    "add",
+    "cancel_if_pending",
+    "cancel_pending_for_video",
+    "get_visible",
+    "has_pending",
+    "list_visible",
+]

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.db.repository import add
 from faceless.models import User
 
 
@@ -31,7 +32,4 @@ async def list_users(session: AsyncSession, *, limit: int, offset: int) -> Seque
     return (await session.scalars(query)).all()
 
 
-async def add(session: AsyncSession, user: User) -> User:
-    session.add(user)
-    await session.flush()
-    return user
+__all__ = ["add", "count_users", "email_taken", "get_by_id", "get_by_username", "list_users"]

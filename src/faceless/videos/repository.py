@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.db.repository import add, delete, paginate
 from faceless.models import Video, VideoStatus
 
 
@@ -38,17 +39,9 @@ async def list_visible(
     query = _visible(select(Video), owner_id)
     if status is not None:
         query = query.where(Video.status == status)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    page = query.order_by(Video.created_at.desc(), Video.id).limit(limit).offset(offset)
-    return (await session.scalars(page)).all(), int(total or 0)
+    return await paginate(
+        session, query, Video.created_at.desc(), Video.id, limit=limit, offset=offset
+    )
 
 
-async def add(session: AsyncSession, video: Video) -> Video:
-    session.add(video)
-    await session.flush()
-    return video
-
-
-async def delete(session: AsyncSession, video: Video) -> None:
-    await session.delete(video)
-    await session.flush()
+__all__ = ["add", "delete", "get_visible", "list_visible"]

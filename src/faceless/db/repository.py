@@ -1,0 +1,33 @@
+"""Query helpers every feature repository shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.db.base import Base
+
+M = TypeVar("M", bound=Base)
+
+
+async def add(session: AsyncSession, row: M) -> M:
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def delete(session: AsyncSession, row: Base) -> None:
+    await session.delete(row)
+    await session.flush()
+
+
+async def paginate(
+    session: AsyncSession, query: Select[Any], *order_by: Any, limit: int, offset: int
+) -> tuple[Sequence[Any], int]:
+    """One page of ``query`` and the total number of rows it matches."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = (await session.scalars(query.order_by(*order_by).limit(limit).offset(offset))).all()
+    return rows, int(total or 0)
