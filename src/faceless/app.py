@@ -76,6 +76,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # We export Prometheus metrics and JSON logs; FastAPI's OpenTelemetry hooks would
+        # only add per-request work for a tracer nobody configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.services = shared
     app.state.error_headers = {

@@ -73,6 +73,11 @@ def configure_logging(level: str = "INFO", secret_values: SecretValues | None = 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    access = logging.getLogger("faceless.access")
+    access_handler = logging.StreamHandler(sys.stderr)
+    access_handler.setFormatter(logging.Formatter("%(message)s"))  # already JSON
+    access.handlers[:] = [access_handler]
+    access.propagate = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery"):
         lib_logger = logging.getLogger(name)
         lib_logger.handlers[:] = []

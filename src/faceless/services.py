@@ -30,6 +30,8 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # Autocommit: reads (the per-request auth check, GET endpoints) skip BEGIN/COMMIT.
+    read_sessions: async_sessionmaker[AsyncSession]
     secrets: SecretManager
     signing_keys: Keyring
     tokens: TokenCodec
@@ -61,6 +63,7 @@ def build_services(settings: Settings) -> Services:
         settings=settings,
         engine=engine,
         sessions=create_sessionmaker(engine),
+        read_sessions=create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
         secrets=manager,
         signing_keys=signing_keys,
         tokens=tokens,

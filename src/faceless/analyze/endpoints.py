@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from faceless.analyze import service
 from faceless.analyze.schemas import AnalysisResponse, AnalyzeRequest
-from faceless.api.deps import DbSession
+from faceless.api.deps import ReadSession
 from faceless.auth.dependencies import CurrentUser
 
 router = APIRouter(tags=["analysis"])
@@ -12,7 +12,7 @@ router = APIRouter(tags=["analysis"])
 
 @router.post("/analyze", response_model=AnalysisResponse)
 async def analyze_script(
-    body: AnalyzeRequest, principal: CurrentUser, session: DbSession
+    body: AnalyzeRequest, principal: CurrentUser, session: ReadSession
 ) -> AnalysisResponse:
     """Instant, local analysis of a title and script, or of a stored video."""
     result = await service.analyze_request(session, body=body, principal=principal)

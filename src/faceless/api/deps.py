@@ -32,6 +32,16 @@ async def _db_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
 
 
+async def _read_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    async with services.read_sessions() as session:
+        yield session
+
+
+# For reads only: autocommit, so a GET costs its queries and nothing more. Objects
+# loaded here must not be modified; writes load what they change through DbSession.
+ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+
+
 def get_request_context(request: Request) -> RequestContext:
     state = request.scope.get("state") or {}
     client_ip = state.get("client_ip")

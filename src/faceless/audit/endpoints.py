@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faceless.api.deps import DbSession
+from faceless.api.deps import ReadSession
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.audit import repository
 from faceless.audit.schemas import AuditEventOut, ChainVerification
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.get("", response_model=ListEnvelope[AuditEventOut])
 async def list_audit_events(
-    admin: AdminUser, session: DbSession, page: Page
+    admin: AdminUser, session: ReadSession, page: Page
 ) -> ListEnvelope[AuditEventOut]:
     """Newest first."""
     events = await repository.list_events(session, limit=page.limit, offset=page.offset)
@@ -22,7 +22,7 @@ async def list_audit_events(
 
 
 @router.get("/verify", response_model=ChainVerification, response_model_exclude_none=True)
-async def verify(admin: AdminUser, session: DbSession) -> ChainVerification:
+async def verify(admin: AdminUser, session: ReadSession) -> ChainVerification:
     report = await verify_chain(session)
     return ChainVerification(
         valid=report.valid, entries=report.entries, first_bad_id=report.first_bad_id

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from faceless.api.deps import DbSession, ServicesDep
+from faceless.api.deps import ReadSession, ServicesDep
 from faceless.auth import repository
 from faceless.errors import ProblemError
 from faceless.models import Role, User
@@ -43,7 +43,7 @@ def _unauthenticated(detail: str = "A valid access token is required.") -> Probl
 async def current_principal(
     request: Request,
     services: ServicesDep,
-    session: DbSession,
+    session: ReadSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":

@@ -31,10 +31,7 @@ async def login(
 ) -> TokenResponse:
     """Sign in with a username and password (JSON, or form-encoded for the docs page)."""
     body = await parse_body(request, LoginRequest, allow_form=True)
-    async with transaction(services.sessions) as session:
-        outcome = await service.login(
-            session, services, username=body.username, password=body.password, ctx=ctx
-        )
+    outcome = await service.login(services, username=body.username, password=body.password, ctx=ctx)
     if isinstance(outcome, service.AuthFailure):
         raise outcome.problem
     return _token_response(outcome, response)

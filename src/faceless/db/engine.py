@@ -24,7 +24,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping (a round trip on every checkout); connections are recycled well
+        # before PostgreSQL or a proxy would drop them, and a dead one is invalidated.
         pool_recycle=1800,
     )
 

@@ -27,7 +27,21 @@ async def delete(session: AsyncSession, row: Base) -> None:
 async def paginate(
     session: AsyncSession, query: Select[Any], *order_by: Any, limit: int, offset: int
 ) -> tuple[Sequence[Any], int]:
-    """One page of ``query`` and the total number of rows it matches."""
+    """One page of ``query`` and the total number of rows it matches.
+
+    The total rides along as a window function, so a page costs one round trip; only
+    a page past the end (no rows to carry it) needs a separate count.
+    """
+    counted = (
+        query.add_columns(func.count().over().label("total"))
+        .order_by(*order_by)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = (await session.execute(counted)).all()
+    if rows:
+        return [row[0] for row in rows], int(rows[0].total)
+    if offset == 0:
+        return [], 0
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = (await session.scalars(query.order_by(*order_by).limit(limit).offset(offset))).all()
-    return rows, int(total or 0)
+    return [], int(total or 0)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query, Response
 
-from faceless.api.deps import DbSession, RequestCtx, ServicesDep
+from faceless.api.deps import DbSession, ReadSession, RequestCtx, ServicesDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.auth.dependencies import CurrentUser, EditorUser
 from faceless.jobs import service
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 @router.get("", response_model=ListEnvelope[JobOut])
 async def list_jobs(
     principal: CurrentUser,
-    session: DbSession,
+    session: ReadSession,
     page: Page,
     status: Annotated[JobStatus | None, Query()] = None,
     kind: Annotated[JobKind | None, Query()] = None,
@@ -35,7 +35,7 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobOut)
-async def get_job(job_id: uuid.UUID, principal: CurrentUser, session: DbSession) -> JobOut:
+async def get_job(job_id: uuid.UUID, principal: CurrentUser, session: ReadSession) -> JobOut:
     return JobOut.model_validate(await service.find_visible_job(session, job_id, principal))
 
 
@@ -52,7 +52,7 @@ async def get_job(job_id: uuid.UUID, principal: CurrentUser, session: DbSession)
 async def get_result(
     job_id: uuid.UUID,
     principal: CurrentUser,
-    session: DbSession,
+    session: ReadSession,
     format: Annotated[ResultFormat, Query()] = ResultFormat.JSON,  # noqa: A002
 ) -> Response:
     job = await service.find_visible_job(session, job_id, principal)

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from faceless.api.deps import DbSession, RequestCtx
+from faceless.api.deps import DbSession, ReadSession, RequestCtx
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.auth.dependencies import CurrentUser, EditorUser
 from faceless.schedule import service
@@ -28,7 +28,7 @@ async def create_schedule(
 
 @router.get("", response_model=ListEnvelope[ScheduleOut])
 async def list_schedules(
-    principal: CurrentUser, session: DbSession, page: Page
+    principal: CurrentUser, session: ReadSession, page: Page
 ) -> ListEnvelope[ScheduleOut]:
     items, total = await service.list_schedules(
         session, principal=principal, limit=page.limit, offset=page.offset

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from faceless.api.deps import DbSession, RequestCtx, ServicesDep
+from faceless.api.deps import DbSession, ReadSession, RequestCtx, ServicesDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.auth.dependencies import AdminUser, CurrentUser
 from faceless.users import service
@@ -22,7 +22,7 @@ async def create_user(
 
 
 @router.get("", response_model=ListEnvelope[UserOut])
-async def list_users(admin: AdminUser, session: DbSession, page: Page) -> ListEnvelope[UserOut]:
+async def list_users(admin: AdminUser, session: ReadSession, page: Page) -> ListEnvelope[UserOut]:
     users, total = await service.list_users(session, limit=page.limit, offset=page.offset)
     return envelope(UserOut, users, total, page)
 

@@ -106,7 +106,10 @@ async def change_password(
     new_password: str,
     ctx: RequestContext,
 ) -> None:
-    user = principal.user
+    # Reload in this (writing) session: the principal was loaded by a read-only one.
+    user = await repository.get_by_id(session, principal.id)
+    if user is None:
+        raise not_found("user")
     if not await passwords.verify(user.password_hash, current_password):
         raise ProblemError(400, "The current password is not correct.")
     _check_password(new_password, user.username, "new_password")

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from faceless.api.deps import DbSession, RequestCtx
+from faceless.api.deps import DbSession, ReadSession, RequestCtx
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.auth.dependencies import CurrentUser, EditorUser
 from faceless.models import VideoStatus
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/videos", tags=["videos"])
 @router.get("", response_model=ListEnvelope[VideoOut])
 async def list_videos(
     principal: CurrentUser,
-    session: DbSession,
+    session: ReadSession,
     page: Page,
     status: Annotated[VideoStatus | None, Query()] = None,
 ) -> ListEnvelope[VideoOut]:
