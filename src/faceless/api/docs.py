@@ -1,0 +1,134 @@
+"""The interactive API docs (Swagger UI), served from local assets under a nonce CSP.
+
+Design: the page is the only HTML the service returns, so it carries its own
+Content-Security-Policy (the security-headers middleware keeps a header an endpoint
+already set). Every ``<script>`` element carries a fresh per-response nonce and the
+policy allows scripts by that nonce only: no ``'unsafe-eval'``, no ``'unsafe-inline'``
+for scripts, no host other than the service itself. Swagger UI sets inline styles,
+which API.md allows (``style-src 'unsafe-inline'``). The HTML is formatted from
+trusted constants and the nonce; nothing from the request reaches it.
+
+Assets come from the ``swagger-ui-py`` package, read once when the router is built
+and served by an explicit allow-list of names: a client never supplies a path.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from types import MappingProxyType
+
+from fastapi import APIRouter
+from starlette.responses import HTMLResponse, Response
+
+from faceless.errors import not_found
+
+DOCS_PATH = "/docs"
+ASSETS_PATH = f"{DOCS_PATH}/assets"
+OPENAPI_URL = "/openapi.json"
+TITLE = "FacelessYouTube API"
+
+# Allow-listed asset name -> media type. Nothing else under the static folder is served.
+ASSET_TYPES: dict[str, str] = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "favicon-32x32.png": "image/png",
+}
+ASSET_CACHE_CONTROL = "public, max-age=86400, immutable"
+
+
+def docs_csp(nonce: str) -> str:
+    """The page's policy: scripts by nonce only, everything else same-origin or nothing."""
+    return "; ".join(
+        (
+            "default-src 'none'",
+            f"script-src 'nonce-{nonce}'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "object-src 'none'",
+        )
+    )
+
+
+# Doubled braces are literal braces for str.format; only {nonce} is substituted.
+PAGE_TEMPLATE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{TITLE} - docs</title>
+<link rel="icon" type="image/png" href="{ASSETS_PATH}/favicon-32x32.png">
+<link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script nonce="{{nonce}}" src="{ASSETS_PATH}/swagger-ui-bundle.js"></script>
+<script nonce="{{nonce}}">
+window.ui = SwaggerUIBundle({{{{
+  url: "{OPENAPI_URL}",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: "BaseLayout",
+  validatorUrl: null,
+  tryItOutEnabled: false
+}}}});
+</script>
+</body>
+</html>
+"""
+
+
+def render_page(nonce: str) -> str:
+    return PAGE_TEMPLATE.format(nonce=nonce)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    media_type: str
+
+
+@cache
+def load_assets() -> Mapping[str, Asset]:
+    """Read every allow-listed asset once per process; a missing file stops the boot."""
+    static = files("swagger_ui").joinpath("static")  # the swagger-ui-py package's copy
+    assets = {
+        name: Asset(body=static.joinpath(name).read_bytes(), media_type=media_type)
+        for name, media_type in ASSET_TYPES.items()
+    }
+    return MappingProxyType(assets)
+
+
+def build_docs_router() -> APIRouter:
+    assets = load_assets()
+    router = APIRouter(include_in_schema=False)
+
+    @router.get(DOCS_PATH)
+    async def docs_page() -> HTMLResponse:
+        nonce = secrets.token_urlsafe(16)
+        return HTMLResponse(
+            render_page(nonce),
+            headers={"Content-Security-Policy": docs_csp(nonce), "Cache-Control": "no-store"},
+        )
+
+    @router.get(f"{ASSETS_PATH}/{{name}}")
+    async def docs_asset(name: str) -> Response:
+        asset = assets.get(name)
+        if asset is None:
+            raise not_found("asset")
+        return Response(
+            asset.body,
+            media_type=asset.media_type,
+            headers={"Cache-Control": ASSET_CACHE_CONTROL},
+        )
+
+    return router
