@@ -12,12 +12,11 @@ from faceless.analyze.analyzer import (
     HOOK_WORDS,
     MAX_KEYWORDS,
     TITLE_TRUNCATION_CHARS,
-    _key,
-    _patterns,
     analyze,
     tokenize,
 )
 from faceless.analyze.stopwords import STOP_WORDS
+from faceless.analyze.text import keyword_key, token_patterns
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -98,7 +97,7 @@ def test_analysis_is_total_and_consistent(
     assert sum(k.count for k in keywords) <= result.word_count
     assert len({k.term for k in keywords}) == len(keywords)
     assert list(keywords) == sorted(keywords, key=lambda k: (-k.count, k.term))
-    lowered_keys = [_key(t) for t in tokenize(script.lower())]
+    lowered_keys = [keyword_key(t) for t in tokenize(script.lower())]
     for k in keywords:
         assert k.count >= 1
         assert k.term not in STOP_WORDS
@@ -121,7 +120,7 @@ def test_analysis_is_total_and_consistent(
 @SETTINGS
 @given(st.text(alphabet=st.characters(exclude_categories=("Mn", "Mc", "Me", "Cs"))))
 def test_fast_tokenizer_agrees_with_the_mark_aware_one(text: str) -> None:
-    patterns = _patterns()
+    patterns = token_patterns()
     assert patterns.for_text(text) is patterns.plain
     assert patterns.plain.tokens.findall(text) == patterns.marked.tokens.findall(text)
     assert patterns.plain.words.findall(text) == patterns.marked.words.findall(text)
@@ -130,7 +129,7 @@ def test_fast_tokenizer_agrees_with_the_mark_aware_one(text: str) -> None:
 @SETTINGS
 @given(st.one_of(st.text(), wordy))
 def test_token_pass_and_word_pattern_agree_before_and_after_lower_casing(text: str) -> None:
-    patterns = _patterns()
+    patterns = token_patterns()
     for tokenizer in (patterns.marked, patterns.for_text(text)):
         words = tokenizer.words.findall(text)
         assert [w for w in tokenizer.tokens.findall(text) if w] == words

@@ -49,7 +49,19 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
-from faceless.analyze.stopwords import STOP_WORDS
+from faceless.analyze.text import (
+    DIGIT_RE,
+    QUESTION_RE,
+    count_syllables,
+    fold,
+    is_keyword,
+    key_of,
+    keyword_key,
+    match_keys,
+    syllables_of,
+    token_patterns,
+    tokenize,
+)
 
 __all__ = [
     "HOOK_SECONDS",
@@ -74,7 +86,6 @@ TITLE_TRUNCATION_CHARS = 60
 TITLE_SHORT_CHARS = 20
 TITLE_CAPS_MIN_LETTERS = 5
 MAX_KEYWORDS = 10
-KEYWORD_MIN_CHARS = 3
 MAX_READING_GRADE = 9.0
 MIDROLL_MIN_SECONDS = 8 * 60
 LONG_SCRIPT_SECONDS = 15 * 60
@@ -117,203 +128,6 @@ class Analysis:
     hook: HookReport
     suggestions: tuple[str, ...]
 
-
-# --- tokenization ----------------------------------------------------------------------
-
-_APOSTROPHES = "'\u2019\u02bc"
-_HYPHENS = "\\-\u2010\u2011"
-# Full stop, ! ? and ellipsis, double !/? forms, CJK full stops and marks, Arabic question
-# mark, Devanagari danda and double danda.
-_SENTENCE_ENDS = ".!?\u2026\u203c\u2047\u2048\u2049\u3002\uff01\uff1f\uff0e\uff61\u061f\u0964\u0965"
-# Closing quotes and brackets that stay with the hook's last word (ASCII, typographic, CJK).
-_CLOSERS = "\"'\u2019\u201d)\\]\u00bb\u300d\u300f"
-_FOLD = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
-_FOLDABLE_RE = re.compile("[\u2019\u02bc\u2010\u2011]")
-_QUESTION_RE = re.compile("[?\uff1f\u00bf\u061f\u2047\u2048\u2049]")
-_LETTER_RE = re.compile(r"[^\W\d_]")  # see _has_letter
-_DIGIT_RE = re.compile(r"\d")
-
-
-def _mark_class(*spans: range) -> str:
-    """A character-class body matching the combining marks (category M*) in ``spans``."""
-    ranges: list[str] = []
-    start = prev = -1
-    for cp in (cp for span in spans for cp in span):
-        if unicodedata.category(chr(cp))[0] == "M":
-            if start < 0:
-                start = cp
-            elif cp != prev + 1:
-                ranges.append(f"{chr(start)}-{chr(prev)}")
-                start = cp
-            prev = cp
-    if start >= 0:
-        ranges.append(f"{chr(start)}-{chr(prev)}")
-    return "".join(ranges)
-
-
-@dataclass(frozen=True, slots=True)
-class _Tokenizer:
-    tokens: re.Pattern[str]
-    """``findall`` yields each word, or ``""`` for a sentence end."""
-    words: re.Pattern[str]
-    """Words only."""
-
-    @classmethod
-    def build(cls, marks: str | None) -> _Tokenizer:
-        # A letter/digit run, then any number of (marks, letters/digits) runs; unrolled
-        # and possessive so the engine never backtracks.
-        part = rf"[^\W_]++(?:{marks}++[^\W_]*+)*+" if marks else r"[^\W_]++"
-        word = rf"\d++(?:[.,:]\d++)++|{part}(?:[{_APOSTROPHES}{_HYPHENS}]{part})*+"
-        end = rf"[{re.escape(_SENTENCE_ENDS)}]++(?![^\W_])|\n[^\S\n]*+\n"
-        return cls(tokens=re.compile(rf"({word})|{end}"), words=re.compile(word))
-
-
-@dataclass(frozen=True, slots=True)
-class _Patterns:
-    marked: _Tokenizer
-    plain: _Tokenizer
-    """Without combining marks: twice as fast, and exact for the (usual) text with none."""
-    bmp_marks: re.Pattern[str]
-    astral: re.Pattern[str]
-    astral_marks: re.Pattern[str]
-    closers: re.Pattern[str]
-
-    def for_text(self, text: str) -> _Tokenizer:
-        """The fastest tokenizer that is exact for ``text``."""
-        if self.bmp_marks.search(text) or (
-            self.astral.search(text) and self.astral_marks.search(text)
-        ):
-            return self.marked
-        return self.plain
-
-
-@functools.cache
-def _patterns() -> _Patterns:
-    # Built on first use (about 40 ms: the Unicode scan for marks and the compiles).
-    # Marks below U+10000 compile to a constant-time bitmap; astral ones are a list of
-    # ranges scanned one by one, so they are only tried on astral characters.
-    bmp = _mark_class(range(0x300, 0x10000))
-    astral = _mark_class(range(0x10000, 0x1E950), range(0xE0100, 0xE01F0))
-    return _Patterns(
-        marked=_Tokenizer.build(rf"(?:[{bmp}]|(?=[\U00010000-\U0010ffff])[{astral}])"),
-        plain=_Tokenizer.build(None),
-        bmp_marks=re.compile(f"[{bmp}]"),
-        # Astral marks all lie below U+1F000 (where emoji start) or among the variation
-        # selectors; emoji-heavy text never pays for the slow astral scan.
-        astral=re.compile("[\U00010000-\U0001efff\U000e0100-\U000e01ef]"),
-        astral_marks=re.compile(f"[{astral}]"),
-        closers=re.compile(rf"[{re.escape(_SENTENCE_ENDS)}{_CLOSERS}]*+"),
-    )
-
-
-def warm_up() -> None:
-    """Build the lazily compiled patterns now (call once at start-up) rather than on the
-    first analysis."""
-    _patterns()
-    _greeting_keys()
-
-
-def tokenize(text: str) -> list[str]:
-    """The words of ``text`` (after NFC normalization), in order, as written."""
-    text = unicodedata.normalize("NFC", text)
-    return _patterns().for_text(text).words.findall(text)
-
-
-def _fold(low: str) -> str:
-    """Typographic apostrophes and hyphens to ASCII (``str.translate`` is slow: skip it
-    for ASCII words)."""
-    if low.isascii() or _FOLDABLE_RE.search(low) is None:
-        return low
-    return low.translate(_FOLD)
-
-
-def _key_of(norm: str) -> str:
-    """Drop a possessive ``'s`` from a folded lower-case word, unless it is a stop word
-    (``it's``, ``that's``)."""
-    if norm.endswith("'s") and norm not in STOP_WORDS:
-        return norm[:-2]
-    return norm
-
-
-def _key(token: str) -> str:
-    """The comparison form of a word: lower-case, folded apostrophes, no possessive 's."""
-    return _key_of(_fold(token.lower()))
-
-
-def _match_keys(text: str) -> set[str]:
-    """Keys of the words of ``text`` plus the parts of hyphenated ones."""
-    keys: set[str] = set()
-    for token in tokenize(text):
-        key = _key(token)
-        keys.add(key)
-        if "-" in key:
-            keys.update(p for p in key.split("-") if p)
-    return keys
-
-
-def _has_letter(key: str) -> bool:
-    if key.isalpha():
-        return True
-    # [^\W\d_] finds letters but also non-decimal numerics (superscripts, Roman numerals).
-    found = _LETTER_RE.search(key)
-    if found is None:
-        return False
-    return found.group().isalpha() or any(ch.isalpha() for ch in key[found.end() :])
-
-
-def _is_keyword(key: str) -> bool:
-    return len(key) >= KEYWORD_MIN_CHARS and key not in STOP_WORDS and _has_letter(key)
-
-
-# --- syllables -------------------------------------------------------------------------
-
-_VOWELS = frozenset(
-    "aeiouy\u00e0\u00e1\u00e2\u00e3\u00e4\u00e5\u00e6\u00e8\u00e9\u00ea\u00eb"
-    "\u00ec\u00ed\u00ee\u00ef\u00f2\u00f3\u00f4\u00f5\u00f6\u00f8\u00f9\u00fa"
-    "\u00fb\u00fc\u00fd\u00ff\u0153\u0101\u0113\u012b\u014d\u016b"
-)
-_VOWEL_RUN_RE = re.compile(f"[{''.join(sorted(_VOWELS))}]+")
-
-
-def _part_syllables(part: str) -> int:
-    runs = len(_VOWEL_RUN_RE.findall(part))
-    if runs == 0:
-        # A number reads as about one syllable per digit; other scripts get one a word.
-        return len(_DIGIT_RE.findall(part)) or (1 if part else 0)
-    if runs > 1:
-        if part[-1] == "e" and part[-2] not in _VOWELS:
-            # Silent final e (make, while) but not consonant + le (table, little).
-            if not (part[-2] == "l" and part[-3] not in _VOWELS):
-                runs -= 1
-        elif part.endswith("ed") and part[-3] not in _VOWELS and part[-3] not in "td":
-            runs -= 1  # jumped, but wanted, needed
-        elif (
-            part.endswith("es")
-            and part[-3] not in _VOWELS
-            and part[-3] not in "sxzcg"
-            and not part.endswith(("ches", "shes"))
-            and not (part[-3] == "l" and part[-4] not in _VOWELS)
-        ):
-            runs -= 1  # makes, times, but boxes, watches, tables
-    return runs
-
-
-def _syllables_of(norm: str) -> int:
-    """Syllables of a folded lower-case word (see ``count_syllables``)."""
-    if norm.isalpha():  # the common case: no apostrophe, hyphen or digit
-        return _part_syllables(norm) or 1
-    if "-" not in norm:
-        return _part_syllables(norm.replace("'", "")) or 1
-    total = sum(_part_syllables(p) for p in norm.replace("'", "").split("-"))
-    return max(total, 1)
-
-
-def count_syllables(word: str) -> int:
-    """Heuristic English syllable count of one word (at least 1 for a non-empty word)."""
-    return _syllables_of(_fold(word.lower())) if word else 0
-
-
-# --- title -----------------------------------------------------------------------------
 
 _REPEATED_PUNCTUATION_RE = re.compile(r"[!?\uff01\uff1f]{2,}")
 
@@ -363,7 +177,7 @@ class _TitleFindings:
 
 def _title_findings(title: str, keywords: Sequence[Keyword]) -> _TitleFindings:
     length = len(title)
-    keys = _match_keys(title)
+    keys = match_keys(title)
     return _TitleFindings(
         length=length,
         too_long=length > TITLE_TRUNCATION_CHARS,
@@ -413,7 +227,7 @@ _YOU_WORDS = frozenset(
 @functools.cache
 def _greeting_keys() -> tuple[tuple[tuple[str, ...], str], ...]:
     # Longest phrase first, so "hello and welcome" beats "hello".
-    keyed = [(tuple(_key(t) for t in tokenize(g)), g) for g in _GREETINGS]
+    keyed = [(tuple(keyword_key(t) for t in tokenize(g)), g) for g in _GREETINGS]
     return tuple(sorted(keyed, key=lambda kg: (-len(kg[0]), kg[1])))
 
 
@@ -427,7 +241,7 @@ def _hook_text(text: str, words: re.Pattern[str]) -> str:
             break
     if start < 0:
         return ""
-    closers = _patterns().closers.match(text, end)
+    closers = token_patterns().closers.match(text, end)
     return text[start : closers.end() if closers else end]
 
 
@@ -468,12 +282,12 @@ def _hook_findings(hook: str, first_sentence_words: int) -> _HookFindings:
     tokens = tokenize(hook)
     if not tokens:
         return _HookFindings(True, None, False, False, 0)
-    keys = [_key(t) for t in tokens]
+    keys = [keyword_key(t) for t in tokens]
     greeting = next(
         (g for phrase, g in _greeting_keys() if tuple(keys[: len(phrase)]) == phrase), None
     )
-    has_question = _QUESTION_RE.search(hook) is not None
-    has_number = _DIGIT_RE.search(hook) is not None
+    has_question = QUESTION_RE.search(hook) is not None
+    has_number = DIGIT_RE.search(hook) is not None
     return _HookFindings(
         empty=False,
         greeting=greeting,
@@ -568,13 +382,13 @@ def _suggestions(
             out.append(f'Add a description that mentions "{top}" in its first sentence.')
         else:
             out.append("Add a description; its first lines show in search results.")
-    elif top is not None and top not in _match_keys(description):
+    elif top is not None and top not in match_keys(description):
         out.append(f'Mention the top keyword "{top}" in the description.')
     return tuple(out)
 
 
 def _tag_used(tag: str, vocabulary: set[str]) -> bool:
-    keys = _match_keys(tag)
+    keys = match_keys(tag)
     parts = {k for k in keys if "-" not in k}
     return bool(parts) and parts <= vocabulary
 
@@ -618,7 +432,7 @@ def analyze(
     # combining mark (U+0130 becomes i + U+0307), so the pattern is chosen for the
     # lower-cased text; that choice is then exact for the original too.
     lowered = text.lower()
-    tokenizer = _patterns().for_text(lowered)
+    tokenizer = token_patterns().for_text(lowered)
     items = tokenizer.tokens.findall(lowered)
     sentences = 0
     run = 0
@@ -641,11 +455,11 @@ def analyze(
     keys: dict[str, None] = {}
     keyword_counts: dict[str, int] = {}
     for low, n in counts.items():
-        norm = _fold(low)
-        syllables += _syllables_of(norm) * n
-        key = _key_of(norm)
+        norm = fold(low)
+        syllables += syllables_of(norm) * n
+        key = key_of(norm)
         keys[key] = None
-        if _is_keyword(key):
+        if is_keyword(key):
             keyword_counts[key] = keyword_counts.get(key, 0) + n
 
     reading_grade = _flesch_kincaid(word_count, sentences, syllables)
@@ -680,3 +494,10 @@ def analyze(
             script_keys=keys.keys(),
         ),
     )
+
+
+def warm_up() -> None:
+    """Build the lazily compiled patterns now (call once at start-up) rather than on the
+    first analysis."""
+    token_patterns()
+    _greeting_keys()
