@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from faceless.analyze.endpoints import router as analyze_router
+from faceless.api.problems import PROBLEM_RESPONSES
 from faceless.audit.endpoints import router as audit_router
 from faceless.auth.dependencies import current_principal
 from faceless.auth.endpoints import public_router as auth_public_router
@@ -37,7 +38,7 @@ AUTHENTICATED_ROUTERS = (
 
 
 def build_api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     api.include_router(health_router, include_in_schema=False)  # /api/v1/health alias
     for public in PUBLIC_ROUTERS:
         api.include_router(public)
@@ -49,7 +50,7 @@ def build_api_router() -> APIRouter:
 
 
 def build_root_router() -> APIRouter:
-    root = APIRouter()
+    root = APIRouter(responses=PROBLEM_RESPONSES)
     root.include_router(health_router)
     root.include_router(metrics_router)
     return root

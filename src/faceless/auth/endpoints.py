@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from faceless.api.deps import DbSession, RequestCtx, ServicesDep
+from faceless.api.problems import UNAVAILABLE_RESPONSES
 from faceless.api.request_body import json_body_schema, parse_body, parse_optional_body
 from faceless.auth import service
 from faceless.auth.dependencies import CurrentUser
@@ -24,6 +25,7 @@ def _token_response(tokens: TokenResponse, response: Response) -> TokenResponse:
 @public_router.post(
     "/login",
     response_model=TokenResponse,
+    responses=UNAVAILABLE_RESPONSES,
     openapi_extra=json_body_schema(LoginRequest, form=True),
 )
 async def login(
@@ -37,7 +39,7 @@ async def login(
     return _token_response(outcome, response)
 
 
-@public_router.post("/refresh", response_model=TokenResponse)
+@public_router.post("/refresh", response_model=TokenResponse, responses=UNAVAILABLE_RESPONSES)
 async def refresh(
     body: RefreshRequest, response: Response, services: ServicesDep, ctx: RequestCtx
 ) -> TokenResponse:

@@ -7,6 +7,8 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.models import AuthSession, LoginThrottle, RefreshToken, User
@@ -66,9 +68,35 @@ async def revoke_sessions(
     await session.execute(query.values(revoked_at=now, revoked_reason=reason))
 
 
-async def get_throttle(session: AsyncSession, username: str) -> LoginThrottle | None:
-    query = select(LoginThrottle).where(LoginThrottle.username == username).with_for_update()
-    return (await session.scalars(query)).first()
+async def lock_throttle(session: AsyncSession, username: str) -> LoginThrottle:
+    """The name's counter row, created if missing and locked until the transaction ends.
+
+    Concurrent sign-ins for one name queue here, so each sees the count the previous
+    one left. The insert comes first: on PostgreSQL a concurrent first attempt waits
+    on it instead of failing on the primary key, and on SQLite it takes the database's
+    write lock before anything is read, which serialises the read-modify-write too.
+    """
+    dialect = session.get_bind().dialect.name
+    values = {"username": username, "failures": 0}
+    if dialect == "postgresql":
+        await session.execute(
+            pg_insert(LoginThrottle)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[LoginThrottle.username])
+        )
+    else:
+        await session.execute(
+            sqlite_insert(LoginThrottle)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[LoginThrottle.username])
+        )
+    query = (
+        select(LoginThrottle)
+        .where(LoginThrottle.username == username)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).one()
 
 
 async def clear_throttle(session: AsyncSession, username: str) -> None:

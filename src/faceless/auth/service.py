@@ -2,7 +2,8 @@
 
 Failure paths return a :class:`AuthFailure` instead of raising, because their
 bookkeeping (lockout counters, reuse revocation, audit events) must commit even
-though the client is refused; the endpoint commits, then raises.
+though the client is refused; the caller commits, then raises. ``login`` runs its
+own short transactions (see there), the other flows run in the caller's.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from faceless.auth.refresh_tokens import candidate_hashes, new_refresh_token, to
 from faceless.auth.schemas import TokenResponse
 from faceless.context import RequestContext
 from faceless.db.base import utcnow
+from faceless.db.session import transaction
 from faceless.errors import ProblemError
-from faceless.models import AuthSession, LoginThrottle, RefreshToken, User
+from faceless.models import AuthSession, RefreshToken, User
 from faceless.services import Services
 from faceless.users import repository as users_repository
 
@@ -46,12 +48,54 @@ def _unauthorized(detail: str) -> AuthFailure:
 
 
 async def login(
-    session: AsyncSession, services: Services, *, username: str, password: str, ctx: RequestContext
+    services: Services, *, username: str, password: str, ctx: RequestContext
 ) -> TokenResponse | AuthFailure:
+    """Sign in, counting the attempt *before* the password is checked.
+
+    Three short steps, so that neither a database lock nor a pooled connection is held
+    while the hash is computed (the slow part, queued behind the hashing cap):
+
+    1. claim the attempt: under the name's row lock, refuse if locked (423, the lock
+       not extended), else count it as a failure and, if it is the one that reaches
+       the threshold, start the lock now. Committed at once, so concurrent guesses
+       see each other and N at once still get only the allowed number of tries;
+    2. verify the password (a dummy hash for unknown names: same cost);
+    3. on success reset the count and open a session; on failure only audit.
+    """
     name = username.strip().lower()
+    async with transaction(services.sessions) as session:
+        refused = await _claim_attempt(session, name, username, ctx)
+        user = None if refused else await users_repository.get_by_username(session, name)
+    if refused:
+        return refused
+    ok = await services.passwords.verify(user.password_hash if user else None, password)
+    async with transaction(services.sessions) as session:
+        now = utcnow()
+        if not ok or user is None or user.disabled:
+            await record(
+                session,
+                action="auth.login_failed",
+                outcome="failure",
+                actor_id=user.id if user else None,
+                target=f"user:{username}",
+                ctx=ctx,
+            )
+            return _unauthorized(INVALID_CREDENTIALS)
+        await repository.clear_throttle(session, name)
+        tokens = await _start_session(session, services, user, now)
+        await record(
+            session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
+        )
+        return tokens
+
+
+async def _claim_attempt(
+    session: AsyncSession, name: str, username: str, ctx: RequestContext
+) -> AuthFailure | None:
+    """Count an attempt as failed until it proves otherwise (a success clears the row)."""
     now = utcnow()
-    throttle = await repository.get_throttle(session, name)
-    if throttle and throttle.locked_until and throttle.locked_until > now:
+    throttle = await repository.lock_throttle(session, name)
+    if throttle.locked_until and throttle.locked_until > now:
         # Refused without checking the password and without extending the lock.
         retry_after = max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
         await record(
@@ -69,37 +113,12 @@ async def login(
                 headers={"Retry-After": str(retry_after)},
             )
         )
-    user = await users_repository.get_by_username(session, name)
-    ok = await services.passwords.verify(user.password_hash if user else None, password)
-    if not ok or user is None or user.disabled:
-        await _count_failure(session, throttle, name, now)
-        await record(
-            session,
-            action="auth.login_failed",
-            outcome="failure",
-            actor_id=user.id if user else None,
-            target=f"user:{username}",
-            ctx=ctx,
-        )
-        return _unauthorized(INVALID_CREDENTIALS)
-    if throttle:
-        await repository.clear_throttle(session, name)
-    tokens = await _start_session(session, services, user, now)
-    await record(session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx)
-    return tokens
-
-
-async def _count_failure(
-    session: AsyncSession, throttle: LoginThrottle | None, name: str, now: datetime
-) -> None:
-    if throttle is None:
-        throttle = LoginThrottle(username=name, failures=0)
-        session.add(throttle)
     throttle.failures += 1
     throttle.last_failure_at = now
     seconds = lockout_seconds(throttle.failures)
     throttle.locked_until = now + timedelta(seconds=seconds) if seconds else None
     await session.flush()
+    return None
 
 
 async def _start_session(

@@ -69,6 +69,6 @@ class BodyLimitMiddleware:
                     raise BodyTooLargeError(rule.max_bytes)
             return message
 
-        await self.app(
-            scope, receive if declared is not None and not chunked else counting_receive, send
-        )
+        # Count what arrives even when Content-Length was declared: a server that does not
+        # enforce the framing (or a lying client behind one) must not smuggle more in.
+        await self.app(scope, counting_receive, send)
