@@ -56,7 +56,7 @@ def unprocessable(detail: str, *, loc: Sequence[str | int] = ("body",)) -> Valid
 class ValidationProblemError(ProblemError):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(422, "The request did not match the schema.")
-        self.errors = errors
+        self.errors = errors[:MAX_REPORTED_ERRORS]
 
 
 def request_id_of(scope: Mapping[str, Any]) -> str | None:
@@ -90,10 +90,14 @@ def problem_response(
     )
 
 
+MAX_REPORTED_ERRORS = 50
+
+
 def _validation_errors(exc: RequestValidationError) -> tuple[int, list[dict[str, Any]]]:
     errors = []
     status = 422
-    for error in exc.errors():
+    # A small body can hold thousands of invalid items; the answer stays small.
+    for error in exc.errors()[:MAX_REPORTED_ERRORS]:
         if error.get("type") == "json_invalid":
             status = 400
         # Only location and message: pydantic's "input" would echo the client's data back.

@@ -440,11 +440,6 @@ async def test_a_lone_surrogate_is_never_a_500(edge: EdgeApp, auth: dict[str, st
         assert response.status_code < 500, (path, response.text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open bug: a 422 lists one error per invalid item or unknown key, without bound "
-    "(TagList caps characters, not items; problem documents do not cap `errors`)",
-)
 @pytest.mark.parametrize(
     "body",
     [

@@ -45,16 +45,21 @@ def _check_tags_total(tags: list[str]) -> list[str]:
     return tags
 
 
+# 500 characters with one separator between tags fit at most 250 one-character tags;
+# capping the count up front stops a body of thousands of items early.
+TAGS_MAX_COUNT = 250
+
 TagList = Annotated[
     list[TagStr],
     AfterValidator(_check_tags_total),
     Field(
+        max_length=TAGS_MAX_COUNT,
         json_schema_extra={
             "description": (
                 f"Each tag 1-{TAG_MAX} characters; at most {TAGS_MAX_TOTAL} characters in "
                 "total, counting one separator between tags."
             )
-        }
+        },
     ),
 ]
 """Video tags: each 1-100 code points, at most 500 in total with one separator each."""
