@@ -83,7 +83,11 @@ def run_wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -
 def start_full(name: str, env: dict[str, str], workdir: Path) -> tuple[ManagedProcess, str, str]:
     port = free_port()
     process = ManagedProcess(
-        [FACELESS, "serve", "--port", str(port)], env=env, cwd=str(workdir), name=name
+        # Plain HTTP like the bare app: this compares the defence stack, not TLS.
+        [FACELESS, "serve", "--behind-proxy", "--port", str(port)],
+        env=env,
+        cwd=str(workdir),
+        name=name,
     ).start()
     match = process.wait_for_line(r"Initial admin password \(shown once\): (\S+)", timeout=90)
     process.wait_for_port(port, "127.0.0.1", timeout=60)

@@ -117,6 +117,15 @@ class SecuritySettings(_Group):
         return overrides
 
 
+class TlsSettings(_Group):
+    """The server's own TLS listener. Unset files default to ``<var>/tls/`` (dev certs)."""
+
+    cert_file: Path | None = Field(default=None, validation_alias="TLS_CERT_FILE")
+    key_file: Path | None = Field(default=None, validation_alias="TLS_KEY_FILE")
+    # Only shown to users (to trust it); the server never sends the root.
+    ca_file: Path | None = Field(default=None, validation_alias="TLS_CA_FILE")
+
+
 class AuthSettings(_Group):
     access_token_seconds: int = Field(default=900, ge=60, validation_alias="ACCESS_TOKEN_SECONDS")
     refresh_token_seconds: int = Field(
@@ -152,6 +161,7 @@ class Settings(BaseModel):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
+    tls: TlsSettings = Field(default_factory=TlsSettings)
 
     @property
     def database_url(self) -> str:
@@ -162,6 +172,22 @@ class Settings(BaseModel):
     @property
     def secrets_dir(self) -> Path:
         return self.secrets.directory or self.paths.var_dir / "secrets"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.paths.var_dir / "tls"
+
+    @property
+    def tls_cert_file(self) -> Path:
+        return self.tls.cert_file or self.tls_dir / "cert.pem"
+
+    @property
+    def tls_key_file(self) -> Path:
+        return self.tls.key_file or self.tls_dir / "key.pem"
+
+    @property
+    def tls_ca_file(self) -> Path:
+        return self.tls.ca_file or self.tls_dir / "ca.pem"
 
     @property
     def is_development(self) -> bool:

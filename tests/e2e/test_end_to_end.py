@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import ssl
 import subprocess
 import sys
 import time
@@ -62,7 +63,10 @@ def stack(
     port = free_port()
     env = _env(pg_cluster.dsn(database), redis_server.url(db=3), var_dir, port)
     subprocess.run([FACELESS, "migrate"], env={**_base_env(), **env}, check=True, timeout=120)
-    api = ManagedProcess([FACELESS, "serve", "--port", str(port)], env=env, name="api").start()
+    # Real HTTPS straight to the app (the dev CA is generated on first start).
+    api = ManagedProcess(
+        [FACELESS, "serve", "--port", str(port), "--redirect-port", "0"], env=env, name="api"
+    ).start()
     processes = [api]
     try:
         match = api.wait_for_line(r"Initial admin password \(shown once\): (\S+)", timeout=60)
@@ -75,7 +79,7 @@ def stack(
             ManagedProcess([FACELESS, "scheduler"], env=env, name="scheduler-2").start()
         )
         processes[1].wait_for_line(r"ready", timeout=60)
-        yield Stack(f"http://127.0.0.1:{port}", match.group(1), var_dir, processes)
+        yield Stack(f"https://localhost:{port}", match.group(1), var_dir, processes)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -102,12 +106,15 @@ def _bearer(tokens: dict[str, str]) -> dict[str, str]:
 def _poll(
     http: httpx.Client, url: str, headers: dict[str, str], done: set[str], timeout: float
 ) -> dict[str, object]:
+    """Poll like a well-behaved client: the job tier allows 30 requests a minute."""
     deadline = time.monotonic() + timeout
     while True:
-        body: dict[str, object] = http.get(url, headers=headers).json()
+        response = http.get(url, headers=headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
         if body.get("status") in done or time.monotonic() > deadline:
             return body
-        time.sleep(0.25)
+        time.sleep(2.5)
 
 
 _CUE = re.compile(r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d) --> (\d\d):(\d\d):(\d\d)[,.](\d\d\d)")
@@ -121,7 +128,8 @@ def _cue_times(text: str) -> list[tuple[float, float]]:
 
 
 def test_the_whole_product(stack: Stack, speech_wav: Path) -> None:
-    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
+    trust = ssl.create_default_context(cafile=stack.var_dir / "tls" / "ca.pem")
+    with httpx.Client(base_url=stack.base_url, timeout=30, verify=trust) as http:
         admin = _bearer(_login(http, "admin", stack.admin_password))
         for name in ("alice", "bob"):
             created = http.post(
@@ -143,7 +151,6 @@ def test_the_whole_product(stack: Stack, speech_wav: Path) -> None:
         assert analysis.status_code == 200
         assert analysis.json()["word_count"] == len(SENTENCE_WORDS)
 
-        started = time.monotonic()
         with speech_wav.open("rb") as audio:
             upload = http.post(
                 "/api/v1/transcribe",
@@ -154,7 +161,9 @@ def test_the_whole_product(stack: Stack, speech_wav: Path) -> None:
         assert upload.status_code == 202, upload.text
         job_url = upload.headers["location"]
         job = _poll(http, job_url, alice, {"succeeded", "failed", "cancelled"}, timeout=180)
-        elapsed = time.monotonic() - started
+        worked = datetime.fromisoformat(str(job["finished_at"])) - datetime.fromisoformat(
+            str(job["started_at"])
+        )
         assert job["status"] == "succeeded", job
         assert job["progress"] == 1
 
@@ -164,7 +173,7 @@ def test_the_whole_product(stack: Stack, speech_wav: Path) -> None:
         heard = set(result["text"].lower().split())
         overlap = len(heard & set(SENTENCE_WORDS)) / len(set(SENTENCE_WORDS))
         print(
-            f"\ntranscription: {elapsed:.1f} s end to end for {duration:.1f} s of speech; word overlap {overlap:.2f}"
+            f"\ntranscription: {worked.total_seconds():.1f} s in the worker for {duration:.1f} s of speech; word overlap {overlap:.2f}"
         )
         assert overlap >= 0.3
         for fmt, media in (("srt", "application/x-subrip"), ("vtt", "text/vtt")):

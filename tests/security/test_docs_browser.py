@@ -131,7 +131,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("docs-server")
     port = free_port()
     process = ManagedProcess(
-        [str(Path(sys.executable).with_name("faceless")), "serve", "--port", str(port)],
+        [
+            str(Path(sys.executable).with_name("faceless")),
+            "serve",
+            "--behind-proxy",
+            "--port",
+            str(port),
+        ],
         env={
             "FACELESS_ENV": "development",
             "FACELESS_VAR_DIR": str(tmp / "var"),

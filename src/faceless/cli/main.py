@@ -1,4 +1,4 @@
-"""``faceless``: serve, worker, scheduler, migrate, users, audit."""
+"""``faceless``: serve, worker, scheduler, migrate, users, audit, certs."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from faceless.cli import audit_cmd, serve_cmd, users_cmd, worker_cmd
+from faceless.cli import audit_cmd, certs_cmd, serve_cmd, users_cmd, worker_cmd
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.settings import load_settings
@@ -17,6 +17,7 @@ app.command("worker")(worker_cmd.worker)
 app.command("scheduler")(worker_cmd.scheduler)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(certs_cmd.app, name="certs")
 
 
 @app.command("migrate")

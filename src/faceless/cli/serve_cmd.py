@@ -1,9 +1,36 @@
-"""``faceless serve``: the API server (uvicorn) with first-run set-up."""
+"""``faceless serve``: the API over HTTPS, a plain-HTTP redirect listener, first-run set-up.
+
+Two shapes:
+
+- default: HTTPS on ``--port`` with our own ``SSLContext`` (Mozilla intermediate, see
+  :mod:`faceless.security.tls.context`), and on ``--redirect-port`` (0 turns it off) a
+  plain-HTTP listener that redirects every request to ``PUBLIC_URL``. In development,
+  certificates are generated under ``var/tls/`` on first run (and renewed when close to
+  expiry); in staging and production they must be configured.
+- ``--behind-proxy``: plain HTTP on ``--port`` for a TLS-terminating proxy (nginx) whose
+  address is in ``TRUSTED_PROXIES``; the proxy owns port 80 and its redirect.
+
+The context reaches uvicorn through its ``ssl_context_factory`` option, which
+``Config.load()`` calls where the server runs, so with ``--workers N`` every spawned
+worker builds its own context from the files (the factory is a picklable pair of
+paths). It is also built once here first, so a bad certificate stops the boot with a
+message instead of N crashing workers.
+
+The redirect listener is a second ``uvicorn.Server`` on a socket bound here (a busy port
+is a clear error before anything starts), run in a thread with its own event loop in
+the process that calls ``uvicorn.run``: the API's process with one worker, the
+supervisor with several, so N workers share one redirect listener. uvicorn keeps the
+signal handling of the main thread; the redirect thread is a daemon and ends with it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import threading
+import time
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
@@ -12,10 +39,17 @@ from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
 from faceless.logging import configure_logging
+from faceless.security.headers import build_header_policy
 from faceless.security.passwords import PasswordHashing
+from faceless.security.redirect import build_redirect_app
+from faceless.security.tls import TlsError
+from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
+from faceless.security.tls.context import ServerContextFactory, build_server_context
 from faceless.services import build_services
 from faceless.settings import Settings, load_settings
 from faceless.users.service import bootstrap_admin
+
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 async def _first_run(settings: Settings) -> str | None:
@@ -38,25 +72,175 @@ def prepare(settings: Settings) -> None:
         typer.echo(f"Initial admin password (shown once): {password}")
 
 
+def prepare_tls(settings: Settings) -> ServerContextFactory:
+    """Certificates in place (generated in development), the context validated once."""
+    configured = settings.tls.cert_file is not None or settings.tls.key_file is not None
+    if settings.is_development and not configured:
+        settings.paths.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        host = urlsplit(settings.http.public_url).hostname or "localhost"
+        names = [] if host in _LOOPBACK_NAMES else [host]
+        done = ensure_dev_certificates(CertPaths(settings.tls_dir), names=names)
+        if done:
+            typer.echo(f"TLS: {done} in {settings.tls_dir}")
+    elif not settings.is_development and not (settings.tls.cert_file and settings.tls.key_file):
+        raise TlsError(
+            f"FACELESS_ENV={settings.env.value} never uses generated certificates: set "
+            "TLS_CERT_FILE (leaf + intermediates, PEM) and TLS_KEY_FILE, or terminate TLS in "
+            "a proxy and run `faceless serve --behind-proxy`"
+        )
+    cert, key = settings.tls_cert_file, settings.tls_key_file
+    build_server_context(cert, key)
+    info = CertificateInfo.of(cert)
+    typer.echo(f"TLS certificate {cert}: {info.key}, SHA-256 {info.sha256}")
+    if info.days_left < 30:
+        typer.echo(f"warning: the certificate expires in {info.days_left} days", err=True)
+    return ServerContextFactory(cert, key)
+
+
+def _origin(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def _check_public_url(settings: Settings, port: int) -> None:
+    """A local PUBLIC_URL on another port sends redirected clients nowhere: say so."""
+    url = urlsplit(settings.http.public_url)
+    if url.hostname in _LOOPBACK_NAMES and (url.port or 443) != port:
+        typer.echo(
+            f"warning: PUBLIC_URL is {settings.http.public_url} but HTTPS is on port {port}; "
+            f"redirects go to PUBLIC_URL (set PUBLIC_URL=https://localhost:{port})",
+            err=True,
+        )
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=1024)
+    except OSError as exc:
+        raise TlsError(
+            f"the redirect listener cannot listen on {host}:{port} ({exc.strerror}); "
+            "choose another --redirect-port, or 0 to turn it off"
+        ) from None
+
+
+class RedirectListener:
+    """The plain-HTTP redirect server, in a daemon thread with its own event loop."""
+
+    def __init__(self, settings: Settings, host: str, port: int) -> None:
+        security = settings.security
+        app = build_redirect_app(
+            public_url=settings.http.public_url,
+            policy=build_header_policy(
+                hsts_max_age=security.hsts_max_age,
+                hsts_preload=security.hsts_preload,
+                legacy_xss_filter=security.legacy_xss_filter,
+            ),
+        )
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            ws="none",  # an upgrade request is redirected like any other
+            server_header=False,
+            proxy_headers=False,
+            access_log=False,
+            log_config=None,
+        )
+        self.socket = _bind(host, port)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self.server.run,
+            kwargs={"sockets": [self.socket]},
+            name="redirect-listener",
+            daemon=True,
+        )
+
+    def start(self, timeout: float = 10.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise TlsError("the redirect listener did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        self.socket.close()
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on")] = 8443,
+    port: Annotated[int, typer.Option(help="HTTPS port (plain HTTP with --behind-proxy)")] = 8443,
+    redirect_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Plain-HTTP redirect port; 0 turns it off")
+    ] = 8080,
+    behind_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-proxy",
+            help="Plain HTTP on --port for a TLS-terminating proxy in TRUSTED_PROXIES",
+        ),
+    ] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes")] = 1,
 ) -> None:
-    """Run the API."""
+    """Run the API: HTTPS plus an HTTP→HTTPS redirect, or plain HTTP behind a proxy."""
     settings = load_settings()
     configure_logging()
+    factory: ServerContextFactory | None = None
+    redirect: RedirectListener | None = None
+    try:
+        if behind_proxy:
+            if not settings.http.trusted_proxies:
+                typer.echo(
+                    "warning: --behind-proxy without TRUSTED_PROXIES: X-Forwarded-Proto and "
+                    "X-Forwarded-For are ignored, so no HSTS and every client is the proxy",
+                    err=True,
+                )
+        else:
+            factory = prepare_tls(settings)
+            if redirect_port:
+                redirect = RedirectListener(settings, host, redirect_port)
+                _check_public_url(settings, port)
+    except (TlsError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     prepare(settings)
-    uvicorn.run(
-        "faceless.main:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        server_header=False,
-        # Client IP and scheme come from faceless.security.proxy, trusted proxies only.
-        proxy_headers=False,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-    )
+    if factory is not None:
+        ca = settings.tls_ca_file
+        if ca.exists():
+            typer.echo(
+                f"Trust this CA to verify the server: {ca} "
+                f"(e.g. curl --cacert {ca} {settings.http.public_url}/health)"
+            )
+    try:
+        if redirect is not None:
+            try:
+                redirect.start()
+            except TlsError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            listen = _origin("http", host, redirect_port)
+            typer.echo(f"Redirecting {listen} to {settings.http.public_url}")
+        scheme = "http" if factory is None else "https"
+        typer.echo(f"Serving {scheme.upper()} on {_origin(scheme, host, port)}")
+        uvicorn.run(
+            "faceless.main:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            # A spawned worker answers the supervisor's health pings only once it has
+            # imported the whole app; on a busy machine that takes longer than uvicorn's
+            # 5 s default, and the supervisor would kill and respawn it forever.
+            timeout_worker_healthcheck=30,
+            ssl_context_factory=factory,
+            server_header=False,
+            # Client IP and scheme come from faceless.security.proxy, trusted proxies only.
+            proxy_headers=False,
+            access_log=False,
+            log_config=None,
+            lifespan="on",
+        )
+    finally:
+        if redirect is not None:
+            redirect.stop()
