@@ -3,7 +3,7 @@
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
-packages=(espeak-ng redis-server postgresql-15 postgresql-15-pgaudit nginx wrk chromium)
+packages=(espeak-ng redis-server postgresql-15 postgresql-15-pgaudit nginx wrk chromium docker-compose)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

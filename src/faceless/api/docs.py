@@ -4,8 +4,9 @@ Design: the page is the only HTML the service returns, so it carries its own
 Content-Security-Policy (the security-headers middleware keeps a header an endpoint
 already set). Every ``<script>`` element carries a fresh per-response nonce and the
 policy allows scripts by that nonce only: no ``'unsafe-eval'``, no ``'unsafe-inline'``
-for scripts, no host other than the service itself. Swagger UI sets inline styles,
-which API.md allows (``style-src 'unsafe-inline'``). The HTML is formatted from
+for scripts, no host other than the service itself. Swagger UI sets style attributes
+from script, so only ``style-src-attr`` allows inline styles; stylesheets and
+``<style>`` elements need 'self' or the nonce. The HTML is formatted from
 trusted constants and the nonce; nothing from the request reaches it.
 
 Assets come from the ``swagger-ui-py`` package, read once when the router is built
@@ -46,7 +47,9 @@ def docs_csp(nonce: str) -> str:
         (
             "default-src 'none'",
             f"script-src 'nonce-{nonce}'",
-            "style-src 'self' 'unsafe-inline'",
+            # Swagger UI sets style *attributes* from script; <style> elements need the nonce.
+            f"style-src 'self' 'nonce-{nonce}'",
+            "style-src-attr 'unsafe-inline'",
             "img-src 'self' data:",
             "connect-src 'self'",
             "font-src 'self'",

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from faceless.cli import audit_cmd, certs_cmd, serve_cmd, users_cmd, worker_cmd
+from faceless.cli import audit_cmd, certs_cmd, nginx_cmd, serve_cmd, users_cmd, worker_cmd
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.settings import load_settings
@@ -15,6 +15,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="FacelessYouT
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("scheduler")(worker_cmd.scheduler)
+app.command("nginx-config")(nginx_cmd.nginx_config)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(certs_cmd.app, name="certs")
