@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from faceless.crypto.keys import Keyring, parse_keyring
+from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
 from faceless.db.session import create_sessionmaker
 from faceless.publishing import Publisher, create_publisher
@@ -34,6 +35,8 @@ class Services:
     read_sessions: async_sessionmaker[AsyncSession]
     secrets: SecretManager
     signing_keys: Keyring
+    # Column encryption and blind indexes (DATA_ENCRYPTION_KEY); bound to both session makers.
+    data_protection: DataProtection
     tokens: TokenCodec
     passwords: PasswordHashing
     # Set right after construction: queues need the finished Services to run jobs.
@@ -50,6 +53,10 @@ def build_services(settings: Settings) -> Services:
         ensure_dev_secrets(settings.secrets_dir)
     manager = build_secret_manager(settings)
     signing_keys = parse_keyring("SECRET_KEY", manager.require("SECRET_KEY").reveal())
+    data_keys = parse_keyring(
+        "DATA_ENCRYPTION_KEY", manager.require("DATA_ENCRYPTION_KEY").reveal()
+    )
+    data_protection = DataProtection.from_keyring(data_keys)
     engine = create_engine(
         settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo
     )
@@ -66,9 +73,12 @@ def build_services(settings: Settings) -> Services:
         read_sessions=create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
         secrets=manager,
         signing_keys=signing_keys,
+        data_protection=data_protection,
         tokens=tokens,
         passwords=PasswordHashing(settings.auth.max_concurrent_hashes),
     )
+    bind_data_protection(services.sessions, data_protection)
+    bind_data_protection(services.read_sessions, data_protection)
     services.queue = create_queue(services)
     services.publisher = create_publisher(settings, manager)
     return services

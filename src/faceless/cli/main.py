@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from faceless.cli import audit_cmd, certs_cmd, nginx_cmd, serve_cmd, users_cmd, worker_cmd
+from faceless.cli import audit_cmd, certs_cmd, keys_cmd, nginx_cmd, serve_cmd, users_cmd, worker_cmd
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.settings import load_settings
@@ -19,6 +19,7 @@ app.command("nginx-config")(nginx_cmd.nginx_config)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(certs_cmd.app, name="certs")
+app.add_typer(keys_cmd.app, name="keys")
 
 
 @app.command("migrate")

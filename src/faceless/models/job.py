@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faceless.db.base import Base, StrEnumColumn, UtcDateTime, UuidPrimaryKey, utcnow
+from faceless.db.encryption import EncryptedText
 
 
 class JobKind(StrEnum):
@@ -48,5 +49,6 @@ class Job(UuidPrimaryKey, Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
     # Server-chosen name of the stored upload; the client's file name is never a path.
     input_name: Mapped[str | None] = mapped_column(String(64))
-    result: Mapped[str | None] = mapped_column(Text)
+    # The transcript (JSON), encrypted; the worker writes it with a Core UPDATE (seal_column).
+    result: Mapped[str | None] = mapped_column(EncryptedText())
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faceless.db.base import Base, StrEnumColumn, Timestamps, UuidPrimaryKey
+from faceless.db.encryption import EncryptedText
 
 
 class Privacy(StrEnum):
@@ -30,7 +31,7 @@ class Video(UuidPrimaryKey, Timestamps, Base):
     )
     title: Mapped[str] = mapped_column(String(400))
     description: Mapped[str] = mapped_column(Text, default="")
-    script: Mapped[str] = mapped_column(Text, default="")
+    script: Mapped[str] = mapped_column(EncryptedText(), default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     privacy: Mapped[Privacy] = mapped_column(StrEnumColumn(Privacy), default=Privacy.PRIVATE)
     status: Mapped[VideoStatus] = mapped_column(

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.db.encryption import open_column
 from faceless.db.session import transaction
 from faceless.models import (
     Job,
@@ -71,7 +72,7 @@ async def _package(session: AsyncSession, schedule: Schedule, video: Video) -> P
     srt = vtt = language = None
     result = (
         await session.execute(
-            select(Job.result, Job.language)
+            select(Job.id, Job.result, Job.language)
             .where(
                 Job.video_id == video.id,
                 Job.kind == JobKind.TRANSCRIBE,
@@ -84,7 +85,9 @@ async def _package(session: AsyncSession, schedule: Schedule, video: Video) -> P
     ).one_or_none()
     if result is not None and result.result is not None:
         try:
-            transcript = from_json_dict(orjson.loads(result.result))
+            # A DecryptionError (tampered row) propagates: the publish job fails loudly.
+            plaintext = open_column(session, Job.result, result.id, result.result)
+            transcript = from_json_dict(orjson.loads(plaintext or ""))
         except (InvalidTranscriptError, orjson.JSONDecodeError):
             logger.warning("transcript for video %s is unreadable; no captions", video.id)
         else:

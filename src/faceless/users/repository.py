@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.crypto.hashing import normalise
+from faceless.db.encryption import protection_of
 from faceless.db.repository import add
 from faceless.models import User
 
@@ -19,7 +21,13 @@ async def get_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
 
 
 async def email_taken(session: AsyncSession, email: str) -> bool:
-    query = select(func.count()).select_from(User).where(User.email == email)
+    # Blind index under every key in the ring: rows not yet rotated still count.
+    index = protection_of(session).blind_index("users", "email")
+    query = (
+        select(func.count())
+        .select_from(User)
+        .where(User.email_index.in_(index.candidates(normalise(email))))
+    )
     return bool(await session.scalar(query))
 
 

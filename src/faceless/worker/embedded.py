@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 RECOVER_LIMIT = 10_000
+SCHEDULER_TASK = "faceless-scheduler"
+CLOSE_GRACE_SECONDS = 10.0
 
 
 class EmbeddedQueue:
@@ -52,13 +54,17 @@ class EmbeddedQueue:
             asyncio.create_task(self._consume(), name=f"faceless-embedded-worker-{n}")
             for n in range(workers)
         ]
-        self._tasks.append(
-            asyncio.create_task(self._recover_and_schedule(), name="faceless-scheduler")
-        )
+        self._tasks.append(asyncio.create_task(self._recover_and_schedule(), name=SCHEDULER_TASK))
 
     async def close(self) -> None:
         self._stop.set()
         tasks, self._tasks = self._tasks, []
+        # The scheduler stops by itself once its round is over. Cancelling it mid-query
+        # could leave a database call running on a driver thread (aiosqlite) after the
+        # event loop is gone; idle consumers, waiting on the queue, are safe to cancel.
+        scheduler = [task for task in tasks if task.get_name() == SCHEDULER_TASK]
+        if scheduler:
+            await asyncio.wait(scheduler, timeout=CLOSE_GRACE_SECONDS)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

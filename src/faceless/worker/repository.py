@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.db.encryption import seal_column
 from faceless.models import Job, JobKind, JobStatus
 
 
@@ -117,7 +118,7 @@ async def mark_succeeded(
         .values(
             status=JobStatus.SUCCEEDED,
             progress=1.0,
-            result=result,
+            result=seal_column(session, Job.result, job_id, result),
             error=None,
             finished_at=now,
             heartbeat_at=now,

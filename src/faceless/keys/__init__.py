@@ -1,0 +1,1 @@
+"""Data-key rotation: re-seal every encrypted column value under the current key."""
