@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from faceless.analyze.analyzer import warm_up as warm_up_analyzer
 from faceless.api.docs import build_docs_router
-from faceless.api.router import build_api_router, build_root_router
+from faceless.api.router import include_routes
 from faceless.errors import install_error_handlers
 from faceless.security.edge import RATE_LIMIT_HEADERS, build_edge
 from faceless.security.middleware.body_limit import BodyLimitMiddleware
@@ -99,8 +99,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         "https": edge.headers.as_dict(https=True),
     }
     install_error_handlers(app)
-    app.include_router(build_root_router())
-    app.include_router(build_api_router())
+    include_routes(app)
     if settings.http.docs_enabled:
         app.include_router(build_docs_router())
     return app

@@ -14,7 +14,9 @@ from faceless.errors import request_id_of
 from faceless.services import Services
 
 
-def get_services(request: Request) -> Services:
+# Every dependency here is ``async def``: FastAPI runs a plain ``def`` dependency in a
+# worker thread, and that hop costs more than the function itself.
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -42,7 +44,7 @@ async def _read_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
-def get_request_context(request: Request) -> RequestContext:
+def request_context(request: Request) -> RequestContext:
     state = request.scope.get("state") or {}
     client_ip = state.get("client_ip")
     if client_ip is None and request.client is not None:
@@ -50,4 +52,8 @@ def get_request_context(request: Request) -> RequestContext:
     return RequestContext(client_ip=client_ip, request_id=request_id_of(request.scope))
 
 
-RequestCtx = Annotated[RequestContext, Depends(get_request_context)]
+async def _request_context(request: Request) -> RequestContext:
+    return request_context(request)
+
+
+RequestCtx = Annotated[RequestContext, Depends(_request_context)]

@@ -25,7 +25,7 @@ class PageParams:
     offset: int
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> PageParams:

@@ -6,7 +6,7 @@ own role dependencies, and the public list is short and explicit.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends, FastAPI
 
 from faceless.analyze.endpoints import router as analyze_router
 from faceless.api.problems import PROBLEM_RESPONSES
@@ -37,20 +37,24 @@ AUTHENTICATED_ROUTERS = (
 )
 
 
-def build_api_router() -> APIRouter:
-    api = APIRouter(prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
-    api.include_router(health_router, include_in_schema=False)  # /api/v1/health alias
+def include_routes(app: FastAPI) -> None:
+    """Mount every router on the app itself, one level deep.
+
+    FastAPI matches nested routers level by level; including each feature router
+    directly (with the API prefix) keeps routing to a single pass on the hot path.
+    """
+    app.include_router(health_router, responses=PROBLEM_RESPONSES)
+    app.include_router(metrics_router, responses=PROBLEM_RESPONSES)
+    # /api/v1/health answers like /health.
+    app.include_router(health_router, prefix=API_PREFIX, include_in_schema=False)
     for public in PUBLIC_ROUTERS:
-        api.include_router(public)
+        app.include_router(public, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     for router in AUTHENTICATED_ROUTERS:
         # FastAPI caches the dependency per request, so endpoints that also ask for
         # the principal (to check a role) do not authenticate twice.
-        api.include_router(router, dependencies=[Depends(current_principal)])
-    return api
-
-
-def build_root_router() -> APIRouter:
-    root = APIRouter(responses=PROBLEM_RESPONSES)
-    root.include_router(health_router)
-    root.include_router(metrics_router)
-    return root
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            responses=PROBLEM_RESPONSES,
+            dependencies=[Depends(current_principal)],
+        )

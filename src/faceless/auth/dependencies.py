@@ -17,6 +17,7 @@ from faceless.api.deps import ReadSession, ServicesDep
 from faceless.auth import repository
 from faceless.errors import ProblemError
 from faceless.models import Role, User
+from faceless.security.ratelimit.identity import CLAIMS_STATE
 from faceless.security.tokens import InvalidTokenError
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
@@ -48,10 +49,15 @@ async def current_principal(
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthenticated()
-    try:
-        claims = services.tokens.decode(credentials.credentials)
-    except InvalidTokenError:
-        raise _unauthenticated("The access token is invalid or expired.") from None
+    state = request.scope.setdefault("state", {})
+    verified = state.get(CLAIMS_STATE)
+    if verified is not None and verified[0] == credentials.credentials:
+        claims = verified[1]  # the rate limiter already checked this very token
+    else:
+        try:
+            claims = services.tokens.decode(credentials.credentials)
+        except InvalidTokenError:
+            raise _unauthenticated("The access token is invalid or expired.") from None
     found = await repository.user_with_session(
         session, user_id=claims.user_id, session_id=claims.session_id
     )
@@ -60,7 +66,7 @@ async def current_principal(
     user, auth_session = found
     if user.disabled or auth_session.revoked_at is not None:
         raise _unauthenticated("The access token is invalid or expired.")
-    request.scope.setdefault("state", {})["user_id"] = str(user.id)
+    state["user_id"] = str(user.id)
     return Principal(user=user, session_id=auth_session.id)
 
 

@@ -11,7 +11,7 @@ import hmac
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from faceless.api.deps import ServicesDep, get_request_context
+from faceless.api.deps import ServicesDep, request_context
 from faceless.errors import ProblemError
 from faceless.metrics import REGISTRY
 
@@ -33,7 +33,7 @@ def _token_ok(request: Request, services: ServicesDep) -> bool:
     responses={200: {"content": {CONTENT_TYPE_PLAIN_0_0_4: {}}}},
 )
 async def metrics(request: Request, services: ServicesDep) -> Response:
-    client_ip = get_request_context(request).client_ip
+    client_ip = request_context(request).client_ip
     if client_ip not in services.settings.http.metrics_allow and not _token_ok(request, services):
         raise ProblemError(403, "Metrics are not available to this client.")
     return Response(generate_latest(REGISTRY), headers={"content-type": CONTENT_TYPE_PLAIN_0_0_4})

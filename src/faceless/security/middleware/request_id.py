@@ -1,27 +1,23 @@
 """Request ids: echo a well-formed incoming ``X-Request-ID``, else mint one.
 
 The id lands in ``scope["state"]`` (for handlers and the problem documents), in
-the structlog context (for every log line) and on every response.
+the logging context (for every log line) and on every response. This layer also
+writes the one access-log line per request.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import uuid
 from datetime import UTC, datetime
 
-import orjson
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from faceless.logging import REQUEST_ID, access_log
 
 _WELL_FORMED = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
 _HEADER = b"x-request-id"
-
-# One line per request, so it must be cheap: a plain logger and orjson, not the full
-# structlog chain (its redaction pass is for free-form messages; these fields are ours).
-access_log = logging.getLogger("faceless.access")
 
 
 def _incoming_id(scope: Scope) -> str | None:
@@ -55,25 +51,24 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                if access_log.isEnabledFor(logging.INFO):
-                    access_log.info(
-                        orjson.dumps(
-                            {
-                                "timestamp": datetime.now(UTC).isoformat(),
-                                "level": "info",
-                                "logger": "faceless.access",
-                                "event": "request",
-                                "request_id": request_id,
-                                "method": scope["method"],
-                                "path": scope["path"],
-                                "status": status or 500,
-                                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                                "client_ip": state.get("client_ip"),
-                                "user_id": state.get("user_id"),
-                            }
-                        ).decode()
-                    )
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(token)
+            if access_log.enabled:
+                access_log.emit(
+                    {
+                        "timestamp": datetime.now(UTC).isoformat(),
+                        "level": "info",
+                        "logger": "faceless.access",
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status or 500,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client_ip": state.get("client_ip"),
+                        "user_id": state.get("user_id"),
+                    }
+                )

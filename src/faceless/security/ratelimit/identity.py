@@ -9,8 +9,9 @@ budget: a forged token fails verification and counts only against the IP.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
-from faceless.security.tokens import InvalidTokenError, TokenCodec
+from faceless.security.tokens import AccessClaims, InvalidTokenError, TokenCodec
 
 
 def client_key(address: str | None) -> str:
@@ -27,11 +28,27 @@ def client_key(address: str | None) -> str:
     return f"ip:{ip}"
 
 
-def user_key(authorization: bytes | None, codec: TokenCodec) -> str | None:
+def verified_claims(
+    authorization: bytes | None, codec: TokenCodec, state: dict[str, Any]
+) -> AccessClaims | None:
+    """The bearer token's verified claims, remembered in the request state.
+
+    The authentication dependency reuses them for the same token instead of checking
+    the signature a second time; it still checks the user and session in the database.
+    """
     if not authorization or authorization[:7].lower() != b"bearer ":
         return None
+    token = authorization[7:].decode("latin-1").strip()
     try:
-        claims = codec.decode(authorization[7:].decode("latin-1").strip())
+        claims = codec.decode(token)
     except InvalidTokenError:
         return None
-    return f"user:{claims.user_id}"
+    state[CLAIMS_STATE] = (token, claims)
+    return claims
+
+
+CLAIMS_STATE = "verified_access_claims"
+
+
+def user_key(claims: AccessClaims | None) -> str | None:
+    return f"user:{claims.user_id}" if claims else None

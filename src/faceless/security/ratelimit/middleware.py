@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faceless.errors import problem_response, request_id_of
 from faceless.metrics import RATE_LIMIT_STORAGE_ERRORS, RATE_LIMITED
-from faceless.security.ratelimit.identity import client_key, user_key
+from faceless.security.ratelimit.identity import client_key, user_key, verified_claims
 from faceless.security.ratelimit.rules import RateLimitRules, Tier
 from faceless.security.ratelimit.storage import (
     Bucket,
@@ -62,7 +62,7 @@ class RateLimitMiddleware:
         state = scope.setdefault("state", {})
         authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
         keys = [client_key(state.get("client_ip"))]
-        user = user_key(authorization, self.codec)
+        user = user_key(verified_claims(authorization, self.codec, state))
         if user:
             keys.append(user)
         buckets = tuple(
