@@ -207,10 +207,11 @@ def main() -> None:
             ratio = med(samples, "rps") / bare_rps
             rps, p50, p99 = (med(samples, f) for f in ("rps", "p50_ms", "p99_ms"))
             print(f"{name:<24} {path:<16} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {ratio:>13.2f}x")
-    memory = results[("full (memory limiter)", "/api/v1/videos")]
-    redis_ = results[("full (redis limiter)", "/api/v1/videos")]
-    redis_cost = med(redis_, "p50_ms") - med(memory, "p50_ms")
-    print(f"\nRedis limiter cost at p50 (videos): {redis_cost:+.2f} ms")
+    for path in ("/health", "/api/v1/videos"):
+        memory = results[("full (memory limiter)", path)]
+        redis_ = results[("full (redis limiter)", path)]
+        redis_cost = med(redis_, "p50_ms") - med(memory, "p50_ms")
+        print(f"Redis limiter cost at p50 on {path}: {redis_cost:+.2f} ms (redis - memory)")
     print(
         f"medians of {args.rounds} interleaved rounds, {args.seconds} s each, "
         f"{args.connections} connections, wrk on the same machine"
