@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import sys
 from pathlib import Path
 
@@ -29,7 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tls_bench import Target, measure_handshakes, run_wrk, start_app  # noqa: E402
+from tls_bench import (  # noqa: E402
+    Target,
+    add_common_args,
+    measure_targets,
+    print_table,
+    start_app,
+)
 
 from faceless.security.tls.certs import CertPaths, generate  # noqa: E402
 from faceless.settings import HttpSettings, Settings  # noqa: E402
@@ -37,34 +42,9 @@ from tests.fixtures import ManagedProcess, free_port  # noqa: E402
 from tests.nginx.server import NginxServer, public_temp_dir  # noqa: E402
 
 
-def print_table(targets: list[Target], args: argparse.Namespace) -> None:
-    """The same table as bench/tls_bench.py prints."""
-    base_rps = statistics.median(s[0] for s in targets[0].samples)
-    print(
-        f"\n{'target':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs plain':>9}"
-        f" {'handshakes/s':>13} {'hs p99 ms':>10}"
-    )
-    for target in targets:
-        rps, p50, p99 = (statistics.median(s[i] for s in target.samples) for i in range(3))
-        hs = f"{'-':>13} {'-':>10}"
-        if target.handshakes:
-            hs = f"{target.handshakes[0]:>13.0f} {target.handshakes[1]:>10.2f}"
-        print(f"{target.name:<22} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {rps / base_rps:>8.2f}x {hs}")
-    print(
-        f"\nGET /health keep-alive: medians of {args.rounds} interleaved rounds, {args.seconds} s "
-        f"each, {args.connections} connections (wrk -t2); handshakes: {args.handshake_threads} "
-        f"client threads, fresh TLS 1.3 connections, {args.handshake_seconds:g} s; one app "
-        "process per target (nginx: worker_processes auto), client on the same machine"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--handshake-seconds", type=float, default=3.0)
-    parser.add_argument("--handshake-threads", type=int, default=4)
+    add_common_args(parser)
     parser.add_argument(
         "--two-upstreams", action="store_true", help="add nginx in front of two app processes"
     )
@@ -127,22 +107,14 @@ def main() -> None:
                 )
             )
 
-        for round_no in range(args.rounds):
-            for target in targets:
-                target.samples.append(run_wrk(target.url, args.seconds, args.connections))
-            print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
-        for target in targets:
-            if target.tls_port is not None and target.ca_file is not None:
-                target.handshakes = measure_handshakes(
-                    target.tls_port, target.ca_file, args.handshake_seconds, args.handshake_threads
-                )
+        measure_targets(targets, args)
     finally:
         for server in nginxes:
             server.stop()
         for process in reversed(processes):
             process.stop()
         shutil.rmtree(work, ignore_errors=True)
-    print_table(targets, args)
+    print_table(targets, args, "one app process per target (nginx: worker_processes auto)")
 
 
 if __name__ == "__main__":

@@ -123,13 +123,53 @@ def start_app(
     ).start()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """The load options every benchmark here shares (bench/nginx_bench.py too)."""
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--handshake-seconds", type=float, default=3.0)
     parser.add_argument("--handshake-threads", type=int, default=4)
+
+
+def measure_targets(targets: list[Target], args: argparse.Namespace) -> None:
+    """wrk over interleaved rounds, then the handshake loop for each TLS target."""
+    for round_no in range(args.rounds):
+        for target in targets:
+            target.samples.append(run_wrk(target.url, args.seconds, args.connections))
+        print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
+    for target in targets:
+        if target.tls_port is not None and target.ca_file is not None:
+            target.handshakes = measure_handshakes(
+                target.tls_port, target.ca_file, args.handshake_seconds, args.handshake_threads
+            )
+
+
+def print_table(targets: list[Target], args: argparse.Namespace, processes: str) -> None:
+    """Medians per target against the first one; ``processes`` describes the servers."""
+    base_rps = statistics.median(s[0] for s in targets[0].samples)
+    print(
+        f"\n{'target':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs plain':>9}"
+        f" {'handshakes/s':>13} {'hs p99 ms':>10}"
+    )
+    for target in targets:
+        rps, p50, p99 = (statistics.median(s[i] for s in target.samples) for i in range(3))
+        hs = f"{'-':>13} {'-':>10}"
+        if target.handshakes:
+            hs = f"{target.handshakes[0]:>13.0f} {target.handshakes[1]:>10.2f}"
+        ratio = rps / base_rps
+        print(f"{target.name:<22} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {ratio:>8.2f}x {hs}")
+    print(
+        f"\nGET /health keep-alive: medians of {args.rounds} interleaved rounds, {args.seconds} s "
+        f"each, {args.connections} connections (wrk -t2); handshakes: {args.handshake_threads} "
+        f"client threads, fresh TLS 1.3 connections, {args.handshake_seconds:g} s; {processes}, "
+        "client on the same machine"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_common_args(parser)
     parser.add_argument("--with-rsa", action="store_true", help="add an RSA-2048 HTTPS target")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -160,38 +200,13 @@ def main() -> None:
         for process, port in zip(processes, ports, strict=True):
             process.wait_for_port(port, timeout=120)
 
-        for round_no in range(args.rounds):
-            for target in targets:
-                target.samples.append(run_wrk(target.url, args.seconds, args.connections))
-            print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
-        for target in targets:
-            if target.tls_port is not None and target.ca_file is not None:
-                target.handshakes = measure_handshakes(
-                    target.tls_port, target.ca_file, args.handshake_seconds, args.handshake_threads
-                )
+        measure_targets(targets, args)
     finally:
         for process in reversed(processes):
             process.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    base_rps = statistics.median(s[0] for s in targets[0].samples)
-    print(
-        f"\n{'target':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs plain':>9}"
-        f" {'handshakes/s':>13} {'hs p99 ms':>10}"
-    )
-    for target in targets:
-        rps, p50, p99 = (statistics.median(s[i] for s in target.samples) for i in range(3))
-        hs = f"{'-':>13} {'-':>10}"
-        if target.handshakes:
-            hs = f"{target.handshakes[0]:>13.0f} {target.handshakes[1]:>10.2f}"
-        ratio = rps / base_rps
-        print(f"{target.name:<22} {rps:>9.0f} {p50:>8.2f} {p99:>8.2f} {ratio:>8.2f}x {hs}")
-    print(
-        f"\nGET /health keep-alive: medians of {args.rounds} interleaved rounds, {args.seconds} s "
-        f"each, {args.connections} connections (wrk -t2); handshakes: {args.handshake_threads} "
-        f"client threads, fresh TLS 1.3 connections, {args.handshake_seconds:g} s; one server "
-        "process each, client on the same machine"
-    )
+    print_table(targets, args, "one server process each")
 
 
 if __name__ == "__main__":

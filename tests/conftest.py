@@ -150,6 +150,19 @@ def client(app_and_client: tuple[Services, httpx.AsyncClient]) -> httpx.AsyncCli
     return app_and_client[1]
 
 
+async def create_account(services: Services, username: str, role: Role = Role.EDITOR) -> uuid.UUID:
+    """A user with ``PASSWORD``, straight through the service layer (no HTTP, no limits)."""
+    async with transaction(services.sessions) as session:
+        user = await create_user(
+            session,
+            services.passwords,
+            data=UserCreate(username=username, password=PASSWORD, role=role),
+            actor=None,
+            ctx=None,
+        )
+    return user.id
+
+
 class Accounts:
     """Creates users straight through the service layer and signs them in over HTTP."""
 
@@ -158,15 +171,7 @@ class Accounts:
         self.client = client
 
     async def create(self, username: str, role: Role = Role.EDITOR) -> uuid.UUID:
-        async with transaction(self.services.sessions) as session:
-            user = await create_user(
-                session,
-                self.services.passwords,
-                data=UserCreate(username=username, password=PASSWORD, role=role),
-                actor=None,
-                ctx=None,
-            )
-        return user.id
+        return await create_account(self.services, username, role)
 
     async def login(self, username: str, password: str = PASSWORD) -> dict[str, str]:
         response = await self.client.post(

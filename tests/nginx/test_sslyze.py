@@ -1,35 +1,19 @@
 """sslyze's Mozilla "intermediate" check against the project's nginx (bundled 5.7 and 6.0).
 
 The 6.0 profile and the negative control (a weak listener that must fail the same check)
-live with the app's own TLS tests in ``tests/tls/test_sslyze.py``; this scans nginx.
+live with the app's own TLS tests in ``tests/tls/test_sslyze.py`` (shared pieces in
+``tests/tls/sslyze_support.py``); this scans nginx.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from sslyze import (
-    CertificateInfoExtraArgument,
-    ScanCommandsExtraArguments,
-    Scanner,
-    ServerNetworkLocation,
-    ServerScanRequest,
-    ServerScanResult,
-    ServerScanStatusEnum,
-)
-from sslyze.mozilla_tls_profile.tls_config_checker import (
-    SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER,
-    MozillaTlsConfiguration,
-    ServerNotCompliantWithTlsConfiguration,
-    TlsConfigurationAsJson,
-    TlsConfigurationEnum,
-    check_server_against_tls_configuration,
-)
+from sslyze import Scanner, ServerScanResult, ServerScanStatusEnum
+from sslyze.mozilla_tls_profile.tls_config_checker import TlsConfigurationAsJson
 
 from faceless.security.tls import policy
 from tests.nginx.conftest import Stack
-from tests.tls.test_sslyze import MOZILLA_6_0_INTERMEDIATE
+from tests.tls.sslyze_support import mozilla_intermediate_profiles, mozilla_issues, scan_request
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,15 +27,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def nginx_scan(nginx_stack: Stack) -> ServerScanResult:
-    request = ServerScanRequest(
-        server_location=ServerNetworkLocation(
-            "localhost", nginx_stack.nginx.https_port, ip_address="127.0.0.1"
-        ),
-        scan_commands=SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER,
-        scan_commands_extra_arguments=ScanCommandsExtraArguments(
-            certificate_info=CertificateInfoExtraArgument(custom_ca_file=nginx_stack.certs.ca_cert)
-        ),
-    )
+    request = scan_request(nginx_stack.nginx.https_port, nginx_stack.certs.ca_cert)
     scanner = Scanner()
     scanner.queue_scans([request])
     (result,) = scanner.get_results()
@@ -59,23 +35,13 @@ def nginx_scan(nginx_stack: Stack) -> ServerScanResult:
     return result
 
 
-def _profiles() -> list[Any]:
-    return [
-        pytest.param(
-            MozillaTlsConfiguration.get(TlsConfigurationEnum.MOZILLA_INTERMEDIATE), id="5.7"
-        ),
-        pytest.param(TlsConfigurationAsJson(**MOZILLA_6_0_INTERMEDIATE), id="6.0"),
-    ]
-
-
-@pytest.mark.parametrize("profile", _profiles())
+@pytest.mark.parametrize("profile", mozilla_intermediate_profiles())
 def test_nginx_is_compliant_with_mozilla_intermediate(
     nginx_scan: ServerScanResult, profile: TlsConfigurationAsJson
 ) -> None:
-    try:
-        check_server_against_tls_configuration(nginx_scan, profile)
-    except ServerNotCompliantWithTlsConfiguration as exc:
-        pytest.fail(f"not compliant: {exc.issues}")
+    issues = mozilla_issues(nginx_scan, profile)
+    if issues:
+        pytest.fail(f"not compliant: {issues}")
 
 
 def test_nginx_offers_exactly_the_policy(nginx_scan: ServerScanResult) -> None:

@@ -22,7 +22,6 @@ import pytest
 from fastapi import FastAPI
 
 from faceless.app import create_app
-from faceless.db.session import transaction
 from faceless.models import Role
 from faceless.services import Services, build_services
 from faceless.settings import (
@@ -32,9 +31,7 @@ from faceless.settings import (
     SecuritySettings,
     Settings,
 )
-from faceless.users.schemas import UserCreate
-from faceless.users.service import create_user
-from tests.conftest import BASE_URL, PASSWORD, make_settings
+from tests.conftest import BASE_URL, PASSWORD, create_account, make_settings
 
 
 def edge_settings(
@@ -99,15 +96,7 @@ class EdgeApp:
         return http
 
     async def create_user(self, username: str, role: Role = Role.EDITOR) -> uuid.UUID:
-        async with transaction(self.services.sessions) as session:
-            user = await create_user(
-                session,
-                self.services.passwords,
-                data=UserCreate(username=username, password=PASSWORD, role=role),
-                actor=None,
-                ctx=None,
-            )
-        return user.id
+        return await create_account(self.services, username, role)
 
     async def token(self, username: str, *, ip: str | None = None) -> str:
         """Sign in over HTTP from a fresh address, so no test's login budget is spent."""

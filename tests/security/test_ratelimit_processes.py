@@ -137,12 +137,22 @@ async def clients(cluster: Cluster) -> AsyncIterator[dict[str, list[httpx.AsyncC
                 await http.aclose()
 
 
-async def admin_token(cluster: Cluster, http: httpx.AsyncClient) -> dict[str, str]:
+def bearer(tokens: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def admin_tokens(cluster: Cluster, http: httpx.AsyncClient) -> dict[str, str]:
+    """The admin's access and refresh tokens, signed in through ``http``."""
     response = await http.post(
         LOGIN, json={"username": "admin", "password": cluster.admin_password}
     )
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    tokens: dict[str, str] = response.json()
+    return tokens
+
+
+async def admin_token(cluster: Cluster, http: httpx.AsyncClient) -> dict[str, str]:
+    return bearer(await admin_tokens(cluster, http))
 
 
 def assert_no_500(responses: list[httpx.Response], cluster: Cluster) -> None:
@@ -195,7 +205,7 @@ async def test_a_user_budget_is_exact_across_processes(
         LOGIN, json={"username": "budget", "password": "spent carefully per minute 7"}
     )
     assert response.status_code == 200, response.text
-    auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    auth = bearer(response.json())
     # The user's 60/minute videos budget, spent from two IPs at once over four processes.
     pool = clients["127.0.0.2"] + clients["127.0.0.3"]
     responses = await asyncio.gather(
@@ -266,15 +276,12 @@ async def test_redis_stopped_fails_closed_for_login_and_open_elsewhere(
     cluster: Cluster, clients: dict[str, list[httpx.AsyncClient]]
 ) -> None:
     group = clients["127.0.0.4"]
-    tokens = await group[0].post(
-        LOGIN, json={"username": "admin", "password": cluster.admin_password}
-    )
-    assert tokens.status_code == 200
-    auth = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+    tokens = await admin_tokens(cluster, group[0])
+    auth = bearer(tokens)
     cluster.redis.stop()
     try:
-        first = await _fail_modes(cluster, auth, group, tokens.json()["refresh_token"])
-        again = await _fail_modes(cluster, auth, group, tokens.json()["refresh_token"])
+        first = await _fail_modes(cluster, auth, group, tokens["refresh_token"])
+        again = await _fail_modes(cluster, auth, group, tokens["refresh_token"])
         print(
             "\nRedis stopped: worst latency "
             + ", ".join(f"{k} {max(first[k], again[k]) * 1000:.0f} ms" for k in first)
@@ -298,18 +305,15 @@ async def test_redis_frozen_fails_within_the_timeout(
     cluster: Cluster, clients: dict[str, list[httpx.AsyncClient]]
 ) -> None:
     group = clients["127.0.0.5"]
-    tokens = await group[0].post(
-        LOGIN, json={"username": "admin", "password": cluster.admin_password}
-    )
-    assert tokens.status_code == 200
-    auth = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+    tokens = await admin_tokens(cluster, group[0])
+    auth = bearer(tokens)
     # Warm every process's Redis connection, so the freeze hits live connections.
     for http in group:
         assert (await http.get("/api/v1/videos", headers=auth)).status_code == 200
     frozen_at = time.monotonic()
     cluster.redis.pause(4)
     try:
-        figures = await _fail_modes(cluster, auth, group, tokens.json()["refresh_token"])
+        figures = await _fail_modes(cluster, auth, group, tokens["refresh_token"])
         assert time.monotonic() - frozen_at < 3.5  # all of it happened while frozen
     finally:
         cluster.redis.resume()

@@ -9,28 +9,11 @@ from __future__ import annotations
 
 import warnings
 from datetime import timedelta
-from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.utils import CryptographyDeprecationWarning
-from sslyze import (
-    CertificateInfoExtraArgument,
-    ScanCommandsExtraArguments,
-    Scanner,
-    ServerNetworkLocation,
-    ServerScanRequest,
-    ServerScanResult,
-    ServerScanStatusEnum,
-)
-from sslyze.mozilla_tls_profile.tls_config_checker import (
-    SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER,
-    MozillaTlsConfiguration,
-    ServerNotCompliantWithTlsConfiguration,
-    TlsConfigurationAsJson,
-    TlsConfigurationEnum,
-    check_server_against_tls_configuration,
-)
+from sslyze import Scanner, ServerScanResult, ServerScanStatusEnum
+from sslyze.mozilla_tls_profile.tls_config_checker import TlsConfigurationAsJson
 from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import (
     TrustStoresRepository,
 )
@@ -38,49 +21,11 @@ from sslyze.plugins.certificate_info.trust_stores.trust_store_repository import 
 from faceless.security.tls import policy
 from tests.tls.conftest import Server
 from tests.tls.helpers import LocalTlsServer
-
-_SIX = sorted(policy.TLS12_CIPHERS_IANA)
-
-# https://ssl-config.mozilla.org/guidelines/6.0.json, configurations.intermediate, in the
-# shape sslyze's checker reads. 6.0 drops the DHE suites (so no DH parameter size);
-# the lifespan is held to the guideline's recommended 90 days, which is what we issue.
-MOZILLA_6_0_INTERMEDIATE: dict[str, Any] = {
-    "certificate_curves": ["prime256v1", "secp384r1"],
-    "certificate_signatures": [
-        "sha256WithRSAEncryption",
-        "ecdsa-with-SHA256",
-        "ecdsa-with-SHA384",
-        "ecdsa-with-SHA512",
-    ],
-    "certificate_types": ["ecdsa", "rsa"],
-    "ciphers": {
-        "caddy": _SIX,
-        "go": [c.removesuffix("_SHA256") if "CHACHA" in c else c for c in _SIX],
-        "iana": _SIX,
-        "openssl": list(policy.TLS12_CIPHERS),
-    },
-    "ciphersuites": list(policy.TLS13_CIPHERSUITES),
-    "dh_param_size": None,
-    "ecdh_param_size": 256,
-    "hsts_min_age": policy.HSTS_MIN_AGE,
-    "maximum_certificate_lifespan": policy.RECOMMENDED_CERTIFICATE_DAYS,
-    "ocsp_staple": False,
-    "recommended_certificate_lifespan": policy.RECOMMENDED_CERTIFICATE_DAYS,
-    "rsa_key_size": policy.RSA_MIN_BITS,
-    "server_preferred_order": False,
-    "tls_curves": list(policy.GROUPS),
-    "tls_versions": ["TLSv1.2", "TLSv1.3"],
-}
-
-
-def _request(port: int, ca_file: Path) -> ServerScanRequest:
-    return ServerScanRequest(
-        server_location=ServerNetworkLocation("localhost", port, ip_address="127.0.0.1"),
-        scan_commands=SCAN_COMMANDS_NEEDED_BY_MOZILLA_CHECKER,
-        scan_commands_extra_arguments=ScanCommandsExtraArguments(
-            certificate_info=CertificateInfoExtraArgument(custom_ca_file=ca_file)
-        ),
-    )
+from tests.tls.sslyze_support import (
+    mozilla_intermediate_profiles,
+    mozilla_issues,
+    scan_request,
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +39,7 @@ def scans(
         TrustStoresRepository.get_default()
     ca = tls_server.tls.ca_cert
     scanner = Scanner()
-    scanner.queue_scans([_request(tls_server.port, ca), _request(weak_server.port, ca)])
+    scanner.queue_scans([scan_request(tls_server.port, ca), scan_request(weak_server.port, ca)])
     by_port = {r.server_location.port: r for r in scanner.get_results()}
     app, weak = by_port[tls_server.port], by_port[weak_server.port]
     for result in (app, weak):
@@ -102,35 +47,18 @@ def scans(
     return app, weak
 
 
-def _issues(result: ServerScanResult, config: TlsConfigurationAsJson) -> dict[str, str]:
-    try:
-        check_server_against_tls_configuration(result, config)
-    except ServerNotCompliantWithTlsConfiguration as exc:
-        return exc.issues
-    return {}
-
-
-def _profiles() -> list[Any]:
-    return [
-        pytest.param(
-            MozillaTlsConfiguration.get(TlsConfigurationEnum.MOZILLA_INTERMEDIATE), id="5.7"
-        ),
-        pytest.param(TlsConfigurationAsJson(**MOZILLA_6_0_INTERMEDIATE), id="6.0"),
-    ]
-
-
-@pytest.mark.parametrize("profile", _profiles())
+@pytest.mark.parametrize("profile", mozilla_intermediate_profiles())
 def test_app_is_compliant_with_mozilla_intermediate(
     scans: tuple[ServerScanResult, ServerScanResult], profile: TlsConfigurationAsJson
 ) -> None:
-    assert _issues(scans[0], profile) == {}
+    assert mozilla_issues(scans[0], profile) == {}
 
 
-@pytest.mark.parametrize("profile", _profiles())
+@pytest.mark.parametrize("profile", mozilla_intermediate_profiles())
 def test_weak_listener_is_not(
     scans: tuple[ServerScanResult, ServerScanResult], profile: TlsConfigurationAsJson
 ) -> None:
-    issues = _issues(scans[1], profile)
+    issues = mozilla_issues(scans[1], profile)
     assert {"tls_versions", "ciphers", "tls_curves"} <= issues.keys(), issues
 
 

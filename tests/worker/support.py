@@ -126,17 +126,23 @@ def wait_until_ready(proc: ManagedProcess) -> None:
     proc.wait_for_line(r"ready\.", timeout=60)
 
 
+async def add_row(services: Services, row: Base) -> None:
+    """Insert one ORM row in its own committed transaction."""
+    async with transaction(services.sessions) as session:
+        session.add(row)
+
+
 async def add_user(services: Services) -> uuid.UUID:
     user_id = uuid.uuid4()
-    async with transaction(services.sessions) as session:
-        session.add(
-            User(
-                id=user_id,
-                username=f"u{user_id.hex[:12]}",
-                password_hash="not-a-real-hash",
-                role=Role.EDITOR,
-            )
-        )
+    await add_row(
+        services,
+        User(
+            id=user_id,
+            username=f"u{user_id.hex[:12]}",
+            password_hash="not-a-real-hash",
+            role=Role.EDITOR,
+        ),
+    )
     return user_id
 
 
@@ -144,19 +150,19 @@ async def add_video(
     services: Services, owner_id: uuid.UUID, *, title: str = "A faceless video"
 ) -> uuid.UUID:
     video_id = uuid.uuid4()
-    async with transaction(services.sessions) as session:
-        session.add(
-            Video(
-                id=video_id,
-                owner_id=owner_id,
-                title=title,
-                description="About foxes.",
-                script="",
-                tags=["fox", "forest"],
-                privacy=Privacy.PRIVATE,
-                status=VideoStatus.SCHEDULED,
-            )
-        )
+    await add_row(
+        services,
+        Video(
+            id=video_id,
+            owner_id=owner_id,
+            title=title,
+            description="About foxes.",
+            script="",
+            tags=["fox", "forest"],
+            privacy=Privacy.PRIVATE,
+            status=VideoStatus.SCHEDULED,
+        ),
+    )
     return video_id
 
 
@@ -169,17 +175,17 @@ async def add_schedule(
     privacy: Privacy | None = Privacy.UNLISTED,
 ) -> uuid.UUID:
     schedule_id = uuid.uuid4()
-    async with transaction(services.sessions) as session:
-        session.add(
-            Schedule(
-                id=schedule_id,
-                owner_id=owner_id,
-                video_id=video_id,
-                publish_at=publish_at,
-                privacy=privacy,
-                status=ScheduleStatus.PENDING,
-            )
-        )
+    await add_row(
+        services,
+        Schedule(
+            id=schedule_id,
+            owner_id=owner_id,
+            video_id=video_id,
+            publish_at=publish_at,
+            privacy=privacy,
+            status=ScheduleStatus.PENDING,
+        ),
+    )
     return schedule_id
 
 
@@ -196,27 +202,31 @@ async def add_transcribe_job(
     name = uuid.uuid4().hex + ".audio"
     shutil.copyfile(wav, uploads / name)
     job_id = uuid.uuid4()
-    async with transaction(services.sessions) as session:
-        session.add(
-            Job(
-                id=job_id,
-                owner_id=owner_id,
-                kind=JobKind.TRANSCRIBE,
-                status=JobStatus.QUEUED,
-                progress=0.0,
-                video_id=video_id,
-                language="en",
-                input_name=name,
-                attempts=0,
-                **fields,
-            )
-        )
+    await add_row(
+        services,
+        Job(
+            id=job_id,
+            owner_id=owner_id,
+            kind=JobKind.TRANSCRIBE,
+            status=JobStatus.QUEUED,
+            progress=0.0,
+            video_id=video_id,
+            language="en",
+            input_name=name,
+            attempts=0,
+            **fields,
+        ),
+    )
     return job_id
 
 
 async def get_job(services: Services, job_id: uuid.UUID) -> Job:
-    async with transaction(services.sessions) as session:
-        return await session.get_one(Job, job_id)
+    return await get_row(services, Job, job_id)
+
+
+def job_finished(job: Job) -> bool:
+    """A predicate for :func:`wait_for_job`: any final status."""
+    return JobStatus(job.status).finished
 
 
 async def wait_for_job(

@@ -16,7 +16,7 @@ import anyio
 import orjson
 import pytest
 
-from faceless.models import Job, JobStatus
+from faceless.models import JobStatus
 from faceless.services import Services, build_services
 from faceless.settings import Settings
 from faceless.worker.celery_queue import CeleryQueue
@@ -27,6 +27,7 @@ from tests.worker.support import (
     add_user,
     cancel_like_the_api,
     get_job,
+    job_finished,
     make_settings,
     start_worker,
     wait_for_job,
@@ -63,10 +64,6 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
         await built.close()
 
 
-def _finished(job: Job) -> bool:
-    return JobStatus(job.status).finished
-
-
 async def test_celery_workers_run_cancel_and_recover_jobs(
     services: Services, short_wav: Path, medium_wav: Path, long_wav: Path
 ) -> None:
@@ -78,7 +75,7 @@ async def test_celery_workers_run_cancel_and_recover_jobs(
         # A job sent through Redis runs to success in the worker process.
         job_id = await add_transcribe_job(services, owner, short_wav)
         await services.queue.enqueue(job_id)
-        job = await wait_for_job(services, job_id, _finished, timeout=40, what="a final status")
+        job = await wait_for_job(services, job_id, job_finished, timeout=40, what="a final status")
         assert job.status == JobStatus.SUCCEEDED, job.error
         assert (job.progress, job.attempts) == (1.0, 1)
         result = orjson.loads(job.result or "")
@@ -120,7 +117,7 @@ async def test_celery_workers_run_cancel_and_recover_jobs(
         assert (await get_job(services, job_id)).status == JobStatus.QUEUED
         # The sweep re-sent it (the killed worker's message stays unacknowledged).
         await anyio.to_thread.run_sync(wait_until_ready, rescuer)
-        job = await wait_for_job(services, job_id, _finished, timeout=40, what="a final status")
+        job = await wait_for_job(services, job_id, job_finished, timeout=40, what="a final status")
         assert job.status == JobStatus.SUCCEEDED, job.error
         assert job.attempts == 2
         assert orjson.loads(job.result or "")["text"].strip()

@@ -22,6 +22,7 @@ from tests.worker.support import (
     add_transcribe_job,
     add_user,
     get_job,
+    job_finished,
     make_settings,
     wait_for_job,
 )
@@ -46,10 +47,6 @@ async def services(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Servi
         await built.close()
 
 
-def _finished(job: Job) -> bool:
-    return JobStatus(job.status).finished
-
-
 async def test_embedded_runs_a_transcription_to_success(
     services: Services, short_wav: Path
 ) -> None:
@@ -60,7 +57,7 @@ async def test_embedded_runs_a_transcription_to_success(
     await services.queue.start()
     await services.queue.enqueue(job_id)
     assert await services.queue.health() == "ok"
-    job = await wait_for_job(services, job_id, _finished, timeout=40, what="a final status")
+    job = await wait_for_job(services, job_id, job_finished, timeout=40, what="a final status")
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.progress == 1.0
     assert job.attempts == 1
