@@ -36,8 +36,12 @@ pytest: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 
-bench: install system-deps
-	$(PY) bench/run_all.py
+bench: install system-deps ## Every benchmark, each printing its comparison table
+	$(PY) bench/edge_bench.py
+	$(PY) bench/tls_bench.py
+	$(PY) bench/nginx_bench.py --two-upstreams
+	$(PY) bench/crypto_bench.py
+	$(PY) bench/analyzer_bench.py
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
