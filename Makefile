@@ -1,7 +1,6 @@
 # The two commands that matter: `make run` and `make test`.
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PY := .venv/bin/python
 
 .PHONY: run test install system-deps lint typecheck pytest bench clean
@@ -13,9 +12,12 @@ test: install system-deps lint typecheck pytest ## Everything CI runs
 
 install: .venv/.synced
 
+# uv from PATH if present; otherwise installed with pip and run as a module (a fresh
+# pyenv Python does not put a pip-installed script on PATH until a rehash).
 .venv/.synced: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
-	uv sync --frozen --quiet
+	@if command -v uv >/dev/null 2>&1; then uv sync --frozen --quiet; \
+	else python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"; \
+	python3 -m uv sync --frozen --quiet; fi
 	@touch $@
 
 system-deps:
