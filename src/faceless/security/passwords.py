@@ -41,11 +41,6 @@ def _verify(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def hash_password_sync(password: str) -> str:
-    """For the CLI, which has no event loop to protect."""
-    return _hasher.hash(password)
-
-
 def password_problems(password: str, *, username: str) -> list[str]:
     problems = []
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
