@@ -11,4 +11,7 @@ from faceless.settings import load_settings
 
 def app_from_env() -> FastAPI:
     configure_logging()
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    # Now that the secrets are loaded, every log line is scrubbed of their values.
+    configure_logging(secret_values=app.state.services.secrets.loaded_values)
+    return app

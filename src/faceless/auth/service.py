@@ -22,6 +22,7 @@ from faceless.context import RequestContext
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.errors import ProblemError
+from faceless.metrics import LOGIN_FAILURES
 from faceless.models import AuthSession, RefreshToken, User
 from faceless.services import Services
 from faceless.users import repository as users_repository
@@ -80,6 +81,7 @@ async def login(
                 target=f"user:{username}",
                 ctx=ctx,
             )
+            LOGIN_FAILURES.labels("invalid_credentials").inc()
             return _unauthorized(INVALID_CREDENTIALS)
         await repository.clear_throttle(session, name)
         tokens = await _start_session(session, services, user, now)
@@ -106,6 +108,7 @@ async def _claim_attempt(
             target=f"user:{username}",
             ctx=ctx,
         )
+        LOGIN_FAILURES.labels("locked").inc()
         return AuthFailure(
             ProblemError(
                 423,
