@@ -50,6 +50,8 @@ class PathSettings(_Group):
 
 class DatabaseSettings(_Group):
     url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # The migration owner (DDL). Unset: migrations use DATABASE_URL, as in development.
+    migration_url: str | None = Field(default=None, validation_alias="DATABASE_MIGRATION_URL")
     pool_size: int = Field(default=10, ge=1, validation_alias="DATABASE_POOL_SIZE")
     echo: bool = Field(default=False, validation_alias="DATABASE_ECHO")
 
@@ -64,7 +66,34 @@ class SecretsSettings(_Group):
     directory: Path | None = Field(default=None, validation_alias="SECRETS_DIR")
     cache_ttl_seconds: float = Field(default=300.0, ge=0, validation_alias="SECRETS_CACHE_TTL")
 
+    # .env is a development convenience; production refuses it unless this says yes.
+    dotenv_file: Path = Field(default=Path(".env"), validation_alias="SECRETS_DOTENV_FILE")
+    allow_dotenv_in_production: bool = Field(default=False, validation_alias="SECRETS_ALLOW_DOTENV")
+
     _split = field_validator("backends", mode="before")(_split_csv)
+
+
+class VaultSettings(_Group):
+    """HashiCorp Vault (or OpenBao) KV v2. Credentials (VAULT_TOKEN or VAULT_SECRET_ID)
+    are secrets: they are read from the environment or the secrets directory, never here."""
+
+    addr: str | None = Field(default=None, validation_alias="VAULT_ADDR")
+    mount: str = Field(default="secret", validation_alias="VAULT_MOUNT")
+    path: str = Field(default="faceless", validation_alias="VAULT_PATH")
+    namespace: str | None = Field(default=None, validation_alias="VAULT_NAMESPACE")
+    role_id: str | None = Field(default=None, validation_alias="VAULT_ROLE_ID")
+    approle_mount: str = Field(default="approle", validation_alias="VAULT_APPROLE_MOUNT")
+    ca_file: Path | None = Field(default=None, validation_alias="VAULT_CACERT")
+    timeout_seconds: float = Field(default=3.0, gt=0, validation_alias="VAULT_TIMEOUT")
+
+
+class AwsSecretsSettings(_Group):
+    """AWS Secrets Manager; credentials come from boto3's usual chain, never from here."""
+
+    region: str | None = Field(default=None, validation_alias="AWS_REGION")
+    secret_id: str | None = Field(default=None, validation_alias="AWS_SECRET_ID")
+    endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    timeout_seconds: float = Field(default=3.0, gt=0, validation_alias="AWS_SECRETS_TIMEOUT")
 
 
 class HttpSettings(_Group):
@@ -135,6 +164,14 @@ class AuthSettings(_Group):
     max_concurrent_hashes: int = Field(default=2, ge=1, validation_alias="MAX_CONCURRENT_HASHES")
 
 
+class AuditSettings(_Group):
+    """Off-database export of the audit chain head (sequence, hash, HMAC)."""
+
+    head_file: Path | None = Field(default=None, validation_alias="AUDIT_HEAD_FILE")
+    export_seconds: float = Field(default=60, gt=0, validation_alias="AUDIT_HEAD_EXPORT_SECONDS")
+    export_events: int = Field(default=1000, ge=1, validation_alias="AUDIT_HEAD_EXPORT_EVENTS")
+
+
 class WorkerSettings(_Group):
     max_audio_seconds: float = Field(default=30 * 60, gt=0, validation_alias="MAX_AUDIO_SECONDS")
     whisper_model_path: Path | None = Field(default=None, validation_alias="WHISPER_MODEL_PATH")
@@ -157,11 +194,14 @@ class Settings(BaseModel):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     secrets: SecretsSettings = Field(default_factory=SecretsSettings)
+    vault: VaultSettings = Field(default_factory=VaultSettings)
+    aws: AwsSecretsSettings = Field(default_factory=AwsSecretsSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     tls: TlsSettings = Field(default_factory=TlsSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @property
     def database_url(self) -> str:
@@ -172,6 +212,10 @@ class Settings(BaseModel):
     @property
     def secrets_dir(self) -> Path:
         return self.secrets.directory or self.paths.var_dir / "secrets"
+
+    @property
+    def audit_head_file(self) -> Path:
+        return self.audit.head_file or self.paths.var_dir / "audit" / "head.json"
 
     @property
     def tls_dir(self) -> Path:

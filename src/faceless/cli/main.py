@@ -1,4 +1,4 @@
-"""``faceless``: serve, worker, scheduler, migrate, users, audit, certs."""
+"""``faceless``: the operator commands of API.md."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from faceless.cli import audit_cmd, certs_cmd, keys_cmd, nginx_cmd, serve_cmd, users_cmd, worker_cmd
+from faceless.cli import (
+    audit_cmd,
+    certs_cmd,
+    db_cmd,
+    keys_cmd,
+    nginx_cmd,
+    secrets_cmd,
+    serve_cmd,
+    users_cmd,
+    worker_cmd,
+)
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.settings import load_settings
@@ -20,6 +30,8 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(certs_cmd.app, name="certs")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(secrets_cmd.app, name="secrets")
 
 
 @app.command("migrate")
@@ -28,7 +40,9 @@ def migrate(
 ) -> None:
     """Apply database migrations."""
     settings = load_settings()
-    if is_sqlite(settings.database_url):
+    # The owner role runs DDL; the runtime role in DATABASE_URL is not allowed to.
+    url = settings.database.migration_url or settings.database_url
+    if is_sqlite(url):
         settings.paths.var_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url, revision)
+    upgrade(url, revision)
     typer.echo(f"database migrated to {revision}")

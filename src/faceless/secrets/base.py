@@ -12,11 +12,13 @@ from typing import Protocol, final
 
 @final
 class Secret:
-    __slots__ = ("_value", "backend", "name")
+    __slots__ = ("_value", "backend", "name", "version")
 
-    def __init__(self, name: str, value: str, *, backend: str) -> None:
+    def __init__(self, name: str, value: str, *, backend: str, version: str | None = None) -> None:
         self.name = name
         self.backend = backend
+        # The store's own version id (Vault KV version, AWS VersionId), for audit and logs.
+        self.version = version
         self._value = value
 
     def reveal(self) -> str:
@@ -46,4 +48,8 @@ class SecretBackend(Protocol):
 
     def health(self) -> str:
         """``"ok"`` or a short reason the backend is unusable (never a value)."""
+        ...
+
+    def reload(self) -> None:
+        """Forget anything read so far, so the next ``get`` sees the store as it is now."""
         ...

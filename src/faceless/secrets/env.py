@@ -14,5 +14,8 @@ class EnvBackend:
         value = os.environ.get(name)
         return Secret(name, value, backend=self.name) if value else None
 
+    def reload(self) -> None:
+        """Nothing to forget: every ``get`` reads the source afresh."""
+
     def health(self) -> str:
         return "ok"

@@ -41,6 +41,9 @@ class FilesBackend:
         value = path.read_text(encoding="utf-8").strip()
         return Secret(name, value, backend=self.name) if value else None
 
+    def reload(self) -> None:
+        """Nothing to forget: every ``get`` reads the source afresh."""
+
     def health(self) -> str:
         if not self.directory.is_dir():
             return "directory missing"
