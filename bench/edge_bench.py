@@ -136,7 +136,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="faceless-bench-"))
     processes: list[ManagedProcess] = []
-    with PostgresCluster() as pg, RedisServer() as redis:
+    with PostgresCluster(preload_pgaudit=True) as pg, RedisServer() as redis:
         try:
             pg.create_database("bench_memory")
             pg.create_database("bench_redis")

@@ -45,7 +45,8 @@ BASE_URL = "http://localhost"
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PostgresCluster]:
-    with PostgresCluster() as cluster:
+    # pgaudit preloaded: the migrations require it (0003), so the suite runs the real thing.
+    with PostgresCluster(preload_pgaudit=True) as cluster:
         yield cluster
 
 

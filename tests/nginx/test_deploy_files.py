@@ -94,6 +94,10 @@ def test_staging_has_the_production_shape(staging: dict[str, Any]) -> None:
     assert "api-1:8000" in render and "api-2:8000" in render
     assert services["worker"]["command"] == ["faceless", "worker"]
     assert services["scheduler"]["command"] == ["faceless", "scheduler"]
+    # Only the migrate job holds the owner's (DDL) credentials.
+    for name in ("api-1", "api-2", "worker", "scheduler", "nginx-config"):
+        assert not services[name]["environment"].get("DATABASE_MIGRATION_URL"), name
+    assert "faceless_owner" in services["migrate"]["environment"]["DATABASE_MIGRATION_URL"]
 
 
 def test_staging_databases_are_hardened(staging: dict[str, Any]) -> None:

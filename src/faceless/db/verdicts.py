@@ -1,0 +1,39 @@
+"""The result of one hardening check: a named PASS, FAIL or SKIP with its evidence."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.exc import DBAPIError
+
+__all__ = ["Check", "Status", "db_error", "format_check", "passed_if"]
+
+
+class Status(StrEnum):
+    PASS = "PASS"  # noqa: S105 - a status, not a password
+    FAIL = "FAIL"
+    SKIP = "SKIP"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    status: Status
+    evidence: str
+
+
+def format_check(check: Check) -> str:
+    return f"{check.status.value:<5} {check.name:<22} {check.evidence}"
+
+
+def passed_if(name: str, passed: bool, evidence: str) -> Check:
+    return Check(name, Status.PASS if passed else Status.FAIL, evidence)
+
+
+def db_error(exc: BaseException) -> str:
+    """The server's message without the driver's class-name prefix or the statement."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return re.sub(r"^<class '[\w.]+'>:\s*", "", message)
