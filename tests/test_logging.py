@@ -8,9 +8,8 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-import structlog
 
-from faceless.logging import configure_logging
+from tests.logcapture import captured_logs
 
 SECRET = "kid1:c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFr"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
@@ -18,20 +17,8 @@ JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 
 @pytest.fixture
 def log_output() -> Iterator[io.StringIO]:
-    """The production logging set-up, writing into a buffer instead of stderr."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    configure_logging(secret_values=lambda: [SECRET])
-    buffer = io.StringIO()
-    handler = root.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(buffer)
-    try:
+    with captured_logs(secret_values=lambda: [SECRET]) as buffer:
         yield buffer
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
-        structlog.reset_defaults()
 
 
 def test_secrets_and_tokens_never_reach_a_log_line(log_output: io.StringIO) -> None:

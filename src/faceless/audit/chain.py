@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from enum import StrEnum
 
 import orjson
 
@@ -25,3 +26,16 @@ def event_hash(event: AuditEvent) -> str:
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(canonical + event.prev_hash.encode("ascii")).hexdigest()
+
+
+class Reason(StrEnum):
+    """Why verification failed; reported by ``faceless audit verify`` and the API."""
+
+    SEQUENCE_GAP = "sequence gap"  # ids are not 1, 2, 3, ...
+    BROKEN_LINK = "broken link"  # prev_hash is not the previous entry's hash
+    HASH_MISMATCH = "hash mismatch"  # an entry's content no longer matches its hash
+    HEAD_MISMATCH = "head mismatch"  # the head row disagrees with the last entry
+    TRUNCATED_TAIL = "truncated tail"  # entries the head row or the export names are gone
+    REWRITTEN = "rewritten since export"  # the exported head entry now has another hash
+    EXPORT_SIGNATURE = "export signature invalid"  # forged, or under a key no longer held
+    EXPORT_UNREADABLE = "export unreadable"  # the export file is not a head export

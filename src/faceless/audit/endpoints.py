@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faceless.api.deps import ReadSession
+from faceless.api.deps import ReadSession, ServicesDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.audit import repository
 from faceless.audit.schemas import AuditEventOut, ChainVerification
@@ -21,9 +21,18 @@ async def list_audit_events(
     return envelope(AuditEventOut, events, await repository.count_events(session), page)
 
 
-@router.get("/verify", response_model=ChainVerification, response_model_exclude_none=True)
-async def verify(admin: AdminUser, session: ReadSession) -> ChainVerification:
-    report = await verify_chain(session)
+@router.get("/verify", response_model=ChainVerification, response_model_exclude_unset=True)
+async def verify(
+    admin: AdminUser, session: ReadSession, services: ServicesDep
+) -> ChainVerification:
+    report = await verify_chain(
+        session,
+        head_file=services.settings.audit_head_file,
+        keyring=services.data_protection.cipher.keyring,
+    )
+    if report.valid:
+        return ChainVerification(valid=True, entries=report.entries)
+    # Set explicitly, so a null first_bad_id is still sent (unset fields are left out).
     return ChainVerification(
-        valid=report.valid, entries=report.entries, first_bad_id=report.first_bad_id
+        valid=False, entries=report.entries, first_bad_id=report.first_bad_id, reason=report.reason
     )

@@ -52,6 +52,22 @@ async def stream_events(session: AsyncSession, batch: int = 1000) -> AsyncIterat
         last_id = rows[-1].id
 
 
+async def head_values(session: AsyncSession) -> tuple[int, str]:
+    """The committed head as plain values (never a cached ORM object): (last id, last hash)."""
+    row = (
+        await session.execute(
+            select(AuditHead.last_id, AuditHead.last_hash).where(AuditHead.id == 1)
+        )
+    ).one_or_none()
+    assert row is not None, "audit_head row missing: run migrations"
+    return int(row[0]), str(row[1])
+
+
+async def hash_of(session: AsyncSession, event_id: int) -> str | None:
+    found = await session.scalar(select(AuditEvent.hash).where(AuditEvent.id == event_id))
+    return None if found is None else str(found)
+
+
 async def get_head(session: AsyncSession) -> AuditHead:
     head = await session.get(AuditHead, 1)
     assert head is not None, "audit_head row missing: run migrations"

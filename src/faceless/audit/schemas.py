@@ -17,6 +17,12 @@ class AuditEventOut(ResponseModel):
 
 
 class ChainVerification(ResponseModel):
+    """``{"valid": true, "entries": N}``, or with ``first_bad_id`` and ``reason`` when broken.
+
+    ``first_bad_id`` is null when no entry is to blame (a forged export file).
+    """
+
     valid: bool
     entries: int
     first_bad_id: int | None = None
+    reason: str | None = None

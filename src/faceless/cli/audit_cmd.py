@@ -1,15 +1,21 @@
-"""``faceless audit verify``: recompute the audit hash chain."""
+"""``faceless audit verify`` and ``faceless audit export-head``."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
 import typer
 
+from faceless.audit.chain import Reason
+from faceless.audit.export import ExportResult, HeadSigner, Outcome, export_head
 from faceless.audit.service import ChainReport, verify_chain
 from faceless.db.session import transaction
 from faceless.services import build_services
 from faceless.settings import Settings, load_settings
+
+# Failures only the off-database export can reveal, or that concern the export itself.
+_EXPORT_REASONS = {Reason.REWRITTEN, Reason.EXPORT_SIGNATURE, Reason.EXPORT_UNREADABLE}
 
 app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 
@@ -18,17 +24,66 @@ async def _verify(settings: Settings) -> ChainReport:
     services = build_services(settings)
     try:
         async with transaction(services.sessions) as session:
-            return await verify_chain(session)
+            return await verify_chain(
+                session,
+                head_file=settings.audit_head_file,
+                keyring=services.data_protection.cipher.keyring,
+            )
+    finally:
+        await services.engine.dispose()
+
+
+async def _export(settings: Settings, *, force: bool) -> ExportResult:
+    services = build_services(settings)
+    try:
+        return await export_head(
+            services.read_sessions,
+            HeadSigner(services.data_protection.cipher.keyring),
+            settings.audit_head_file,
+            force=force,
+        )
     finally:
         await services.engine.dispose()
 
 
 @app.command("verify")
 def verify() -> None:
-    """Exit 0 when the chain is intact; otherwise name the first broken entry and exit 1."""
-    report = asyncio.run(_verify(load_settings()))
+    """Exit 0 when the chain is intact and matches its last export; otherwise exit 1."""
+    settings = load_settings()
+    report = asyncio.run(_verify(settings))
     if report.valid:
         typer.echo(f"audit chain intact: {report.entries} entries")
         return
-    typer.echo(f"audit chain BROKEN at entry {report.first_bad_id}", err=True)
+    where = f"at entry {report.first_bad_id}" if report.first_bad_id else "(no entry to blame)"
+    typer.echo(f"audit chain BROKEN {where}: {report.reason}", err=True)
+    if report.reason in _EXPORT_REASONS:
+        typer.echo(f"(found by comparing with {settings.audit_head_file})", err=True)
     raise typer.Exit(1)
+
+
+@app.command("export-head")
+def export_head_command(
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Overwrite an export that disagrees with the database (after investigating).",
+        ),
+    ] = False,
+) -> None:
+    """Export the chain head (id, hash, HMAC) to AUDIT_HEAD_FILE now, e.g. from cron.
+
+    Exits 1 when the previous export disagrees with the database (truncated or
+    rewritten chain, forged export): that export is kept as evidence.
+    """
+    settings = load_settings()
+    result = asyncio.run(_export(settings, force=force))
+    path = settings.audit_head_file
+    if result.outcome is Outcome.REFUSED:
+        typer.echo(f"refusing to replace {path}: {result.reason} (see --force)", err=True)
+        raise typer.Exit(1)
+    last_id = result.export.last_id if result.export else 0
+    if result.outcome is Outcome.WRITTEN:
+        typer.echo(f"audit head exported to {path}: entry {last_id}")
+    else:
+        typer.echo(f"audit head unchanged at entry {last_id}: {path}")

@@ -33,6 +33,7 @@ from celery.signals import worker_init, worker_process_shutdown, worker_shutdown
 from faceless.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from faceless.audit.exporter import HeadExporter
     from faceless.services import Services
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class _WorkerRuntime:
         self._settings = settings
         self._runner = asyncio.Runner()
         self._services: Services | None = None
+        self._audit_exporter: HeadExporter | None = None
 
     def run(self, job_id: uuid.UUID) -> None:
         self._runner.run(self._run(job_id))
@@ -118,10 +120,15 @@ class _WorkerRuntime:
         from faceless.worker.runner import run_job
 
         if self._services is None:
+            from faceless.audit.exporter import HeadExporter
             from faceless.services import build_services
 
             self._services = build_services(self._settings)
+            self._audit_exporter = HeadExporter.for_services(self._services)
         await run_job(self._services, job_id)
+        # No loop runs between tasks, so no background exporter: check after each job.
+        if self._audit_exporter is not None:
+            await self._audit_exporter.export_if_due()
 
     def close(self) -> None:
         try:

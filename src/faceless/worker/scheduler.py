@@ -142,6 +142,7 @@ def run_scheduler_forever(settings: Settings) -> None:
 
 
 async def _scheduler_main(settings: Settings) -> None:
+    from faceless.audit.exporter import HeadExporter
     from faceless.services import build_services
 
     stop = asyncio.Event()
@@ -149,8 +150,10 @@ async def _scheduler_main(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     services = build_services(settings)
+    audit_exporter = HeadExporter.for_services(services)
     try:
         await services.queue.start()
+        audit_exporter.start()
         logger.info("scheduler started (every %.1f s)", settings.worker.scheduler_interval_seconds)
         await run_scheduler(
             services, stop=stop, interval=settings.worker.scheduler_interval_seconds
@@ -159,5 +162,6 @@ async def _scheduler_main(settings: Settings) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(signum)
+        await audit_exporter.close()
         await services.close()
         logger.info("scheduler stopped")
