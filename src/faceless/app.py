@@ -13,7 +13,9 @@ from starlette.middleware.cors import CORSMiddleware
 from faceless.analyze.analyzer import warm_up as warm_up_analyzer
 from faceless.api.docs import build_docs_router
 from faceless.api.router import include_routes
+from faceless.audit.exporter import HeadExporter
 from faceless.errors import install_error_handlers
+from faceless.secrets.reload import install_sighup_reload
 from faceless.security.edge import RATE_LIMIT_HEADERS, build_edge
 from faceless.security.middleware.body_limit import BodyLimitMiddleware
 from faceless.security.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -34,7 +36,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm_up_analyzer()  # compile its Unicode patterns now, not on a client's request
-        await shared.queue.start()
+        await shared.start()
+        uninstall_reload = install_sighup_reload(shared)
+        audit_exporter = HeadExporter.for_services(shared)
+        audit_exporter.start()
         # Everything allocated so far lives as long as the process: keep it out of the
         # collector's full passes, which otherwise pause every request for ~100 ms.
         gc.collect()
@@ -42,6 +47,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> FastA
         try:
             yield
         finally:
+            uninstall_reload()
+            await audit_exporter.close()
             await edge.rate_storage.close()
             if owned:
                 await shared.close()

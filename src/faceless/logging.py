@@ -7,12 +7,17 @@ arguments, tracebacks and third-party loggers are covered, not just messages.
 
 from __future__ import annotations
 
+import base64
+import functools
 import logging
 import re
 import sys
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import orjson
 import structlog
@@ -21,7 +26,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 _TOKEN_SHAPES = (
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),  # JWTs
-    re.compile(r"(?<=://)([^:/@\s]+):[^@\s]+@"),  # credentials in URLs
+    re.compile(r"(?<=://)([^:/@\s]*):[^@\s]+@"),  # credentials in URLs (user may be empty)
 )
 REDACTED = "***"
 
@@ -61,6 +66,29 @@ class AccessLog:
 access_log = AccessLog()
 
 
+# Every secret manager in the process registers here (weakly), so any line logged after
+# a secret is loaded is scrubbed of it, whichever logger or process role wrote it.
+_secret_sources: list[weakref.WeakMethod[Callable[[], list[str]]]] = []
+_sources_lock = threading.Lock()
+
+
+def register_secret_source(loaded_values: Callable[[], list[str]]) -> None:
+    """``loaded_values`` is a bound method (e.g. ``SecretManager.loaded_values``)."""
+    with _sources_lock:
+        _secret_sources[:] = [ref for ref in _secret_sources if ref() is not None]
+        _secret_sources.append(weakref.WeakMethod(loaded_values))
+
+
+def registered_secret_values() -> list[str]:
+    values: list[str] = []
+    with _sources_lock:
+        sources = [ref() for ref in _secret_sources]
+    for source in sources:
+        if source is not None:
+            values.extend(source())
+    return values
+
+
 class RedactingRenderer:
     """Renders JSON, then removes token shapes and every currently loaded secret value."""
 
@@ -70,13 +98,34 @@ class RedactingRenderer:
 
     def __call__(self, logger: WrappedLogger, name: str, event: EventDict) -> str:
         line = str(self._json(logger, name, event))
-        return redact(line, self._secret_values() if self._secret_values else ())
+        values = list(self._secret_values()) if self._secret_values else []
+        return redact(line, [*values, *registered_secret_values()])
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_forms(value: str) -> tuple[str, ...]:
+    """The value as it may appear in a line: raw, URL-quoted or base64, then escaped up
+    to twice more by a ``repr`` or JSON (a dict logged as text, then rendered as JSON)."""
+    raw = value.encode()
+    forms = {
+        value,
+        quote(value, safe=""),
+        quote_plus(value),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+    for _ in range(2):
+        forms |= {repr(form)[1:-1] for form in forms}
+        forms |= {orjson.dumps(form).decode()[1:-1] for form in forms}
+    # Longest first, so a form that contains another is replaced whole.
+    return tuple(sorted((form for form in forms if len(form) >= 8), key=len, reverse=True))
 
 
 def redact(line: str, secret_values: Iterable[str] = ()) -> str:
     for value in secret_values:
         if len(value) >= 8:
-            line = line.replace(value, REDACTED)
+            for form in _encoded_forms(value):
+                line = line.replace(form, REDACTED)
     for pattern in _TOKEN_SHAPES:
         line = pattern.sub(lambda m: REDACTED + ("@" if m.group(0).endswith("@") else ""), line)
     return line

@@ -9,12 +9,20 @@ read through :mod:`faceless.secrets`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 
 class Environment(StrEnum):
@@ -32,8 +40,37 @@ def _split_csv(value: object) -> object:
 CsvList = Annotated[list[str], NoDecode]
 
 
+class _AliasOnlyEnvSource(EnvSettingsSource):
+    """Environment variables by their documented names only.
+
+    ``populate_by_name`` (so code and tests can write ``VaultSettings(path=...)``) would
+    otherwise make pydantic-settings also read a variable named like the *field*: the
+    Vault path would come from ``$PATH``, the database URL from any ``$URL``.
+    """
+
+    def _extract_field_info(
+        self, field: FieldInfo, field_name: str, model_config: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, str, bool]]:
+        found = super()._extract_field_info(field, field_name, model_config)
+        if field.validation_alias is None:
+            return found
+        return [entry for entry in found if entry[0] != field_name]
+
+
 class _Group(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # No dotenv or secrets-dir source: secrets are read by faceless.secrets only.
+        return (init_settings, _AliasOnlyEnvSource(settings_cls))
 
 
 class PathSettings(_Group):
@@ -49,15 +86,18 @@ class PathSettings(_Group):
 
 
 class DatabaseSettings(_Group):
-    url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # URLs carry passwords: kept out of repr (and so out of logs and tracebacks).
+    url: str | None = Field(default=None, validation_alias="DATABASE_URL", repr=False)
     # The migration owner (DDL). Unset: migrations use DATABASE_URL, as in development.
-    migration_url: str | None = Field(default=None, validation_alias="DATABASE_MIGRATION_URL")
+    migration_url: str | None = Field(
+        default=None, validation_alias="DATABASE_MIGRATION_URL", repr=False
+    )
     pool_size: int = Field(default=10, ge=1, validation_alias="DATABASE_POOL_SIZE")
     echo: bool = Field(default=False, validation_alias="DATABASE_ECHO")
 
 
 class RedisSettings(_Group):
-    url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    url: str | None = Field(default=None, validation_alias="REDIS_URL", repr=False)
     socket_timeout: float = Field(default=1.0, gt=0, validation_alias="REDIS_SOCKET_TIMEOUT")
 
 

@@ -183,7 +183,7 @@ def test_cli_rotate_reports_counts(database_url: str, tmp_path: Path) -> None:
     }
     result = CliRunner().invoke(cli, ["keys", "rotate", "--batch-size", "10"], env=env)
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()
     assert lines[0].startswith("current key: dev-")
     assert lines[1].split() == ["table.column", "rotated", "sealed", "raced", "failed"]
     assert [line.split() for line in lines[2:]] == [

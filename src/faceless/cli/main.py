@@ -17,11 +17,21 @@ from faceless.cli import (
     users_cmd,
     worker_cmd,
 )
+from faceless.cli.preflight import require_valid_secrets
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
+from faceless.logging import configure_logging
 from faceless.settings import load_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="FacelessYouTube API")
+
+
+@app.callback()
+def _logging() -> None:
+    """Log lines (JSON, redacted) go to stderr, so a command's own output stays clean."""
+    configure_logging()
+
+
 app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("scheduler")(worker_cmd.scheduler)
@@ -39,7 +49,7 @@ def migrate(
     revision: Annotated[str, typer.Option(help="Target revision")] = "head",
 ) -> None:
     """Apply database migrations."""
-    settings = load_settings()
+    settings = require_valid_secrets(load_settings())
     # The owner role runs DDL; the runtime role in DATABASE_URL is not allowed to.
     url = settings.database.migration_url or settings.database_url
     if is_sqlite(url):

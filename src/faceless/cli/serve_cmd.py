@@ -35,10 +35,12 @@ from urllib.parse import urlsplit
 import typer
 import uvicorn
 
+from faceless.cli.preflight import require_valid_secrets
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
 from faceless.logging import configure_logging
+from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
 from faceless.security.headers import build_header_policy
 from faceless.security.passwords import PasswordHashing
 from faceless.security.redirect import build_redirect_app
@@ -204,6 +206,7 @@ def serve(
     except (TlsError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    require_valid_secrets(settings)
     prepare(settings)
     if factory is not None:
         ca = settings.tls_ca_file
@@ -212,6 +215,7 @@ def serve(
                 f"Trust this CA to verify the server: {ca} "
                 f"(e.g. curl --cacert {ca} {settings.http.public_url}/health)"
             )
+    pid_path = pid_file(settings.paths.var_dir)
     try:
         if redirect is not None:
             try:
@@ -221,6 +225,9 @@ def serve(
                 raise typer.Exit(2) from None
             listen = _origin("http", host, redirect_port)
             typer.echo(f"Redirecting {listen} to {settings.http.public_url}")
+        # For `faceless secrets reload`: SIGHUP to this process (uvicorn's supervisor
+        # with --workers) reloads the secrets everywhere.
+        write_pid_file(pid_path)
         scheme = "http" if factory is None else "https"
         typer.echo(f"Serving {scheme.upper()} on {_origin(scheme, host, port)}")
         uvicorn.run(
@@ -242,5 +249,6 @@ def serve(
             lifespan="on",
         )
     finally:
+        remove_pid_file(pid_path)
         if redirect is not None:
             redirect.stop()

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from faceless.cli.preflight import require_valid_secrets
 from faceless.logging import configure_logging
 from faceless.settings import load_settings
 
@@ -17,7 +18,7 @@ def worker(
     from faceless.worker.celery_app import run_worker
 
     configure_logging()
-    settings = load_settings()
+    settings = require_valid_secrets(load_settings())
     if not settings.redis.url:
         raise typer.BadParameter("REDIS_URL is not set; the embedded default needs no worker")
     run_worker(settings, concurrency=concurrency)
@@ -28,4 +29,4 @@ def scheduler() -> None:
     from faceless.worker.scheduler import run_scheduler_forever
 
     configure_logging()
-    run_scheduler_forever(load_settings())
+    run_scheduler_forever(require_valid_secrets(load_settings()))

@@ -1,11 +1,20 @@
-"""Engine construction for PostgreSQL and SQLite from one URL."""
+"""Engine construction for PostgreSQL and SQLite from one URL.
+
+TLS to PostgreSQL is asked for in the URL the libpq way (``sslmode=verify-full`` and
+``sslrootcert=/path/ca.pem``, or ``PGSSLROOTCERT``). asyncpg accepts neither
+``sslmode`` nor ``sslrootcert`` as connect arguments, so for asyncpg URLs they are
+turned here into an ``SSLContext`` that verifies the chain against that CA and the
+host name, which is what verify-full means.
+"""
 
 from __future__ import annotations
 
+import os
+import ssl
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -19,15 +28,39 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    parsed, connect_args = postgres_tls(make_url(url))
     return create_async_engine(
-        url,
+        parsed,
         echo=echo,
+        connect_args=connect_args,
         pool_size=pool_size,
         max_overflow=pool_size,
         # No pre-ping (a round trip on every checkout); connections are recycled well
         # before PostgreSQL or a proxy would drop them, and a dead one is invalidated.
         pool_recycle=1800,
     )
+
+
+VERIFYING_MODES = frozenset({"verify-full", "verify-ca"})
+
+
+def postgres_tls(url: URL) -> tuple[URL, dict[str, Any]]:
+    """For asyncpg: move libpq-style TLS options from the URL into an ``ssl`` argument."""
+    if url.get_driver_name() != "asyncpg":
+        return url, {}
+    query = dict(url.query)
+    mode = query.pop("sslmode", None) or query.get("ssl")
+    root = query.pop("sslrootcert", None) or os.environ.get("PGSSLROOTCERT")
+    if not isinstance(mode, str) or mode not in VERIFYING_MODES:
+        if mode is not None and "ssl" not in query:
+            query["ssl"] = mode
+        return url.set(query=query), {}
+    query.pop("ssl", None)
+    context = ssl.create_default_context(cafile=root if isinstance(root, str) else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    # verify-ca checks the chain only (libpq semantics); verify-full also the host name.
+    context.check_hostname = mode == "verify-full"
+    return url.set(query=query), {"ssl": context}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -6,6 +6,7 @@ is a 403 that says nothing about which of the two checks failed.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 
 from fastapi import APIRouter, Request, Response
@@ -14,16 +15,21 @@ from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from faceless.api.deps import ServicesDep, request_context
 from faceless.errors import ProblemError
 from faceless.metrics import REGISTRY
+from faceless.secrets import SecretBackendError
 
 router = APIRouter(tags=["health"])
 
 
-def _token_ok(request: Request, services: ServicesDep) -> bool:
+async def _token_ok(request: Request, services: ServicesDep) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented:
         return False
-    secret = services.secrets.get("METRICS_TOKEN")
+    try:
+        # A thread: when the cache has expired, the read may go to Vault or AWS.
+        secret = await asyncio.to_thread(services.secrets.get, "METRICS_TOKEN")
+    except SecretBackendError:
+        return False  # fail closed; the manager has logged and audited the failure
     return secret is not None and hmac.compare_digest(presented.encode(), secret.reveal().encode())
 
 
@@ -34,6 +40,7 @@ def _token_ok(request: Request, services: ServicesDep) -> bool:
 )
 async def metrics(request: Request, services: ServicesDep) -> Response:
     client_ip = request_context(request).client_ip
-    if client_ip not in services.settings.http.metrics_allow and not _token_ok(request, services):
+    allowed = client_ip in services.settings.http.metrics_allow
+    if not allowed and not await _token_ok(request, services):
         raise ProblemError(403, "Metrics are not available to this client.")
     return Response(generate_latest(REGISTRY), headers={"content-type": CONTENT_TYPE_PLAIN_0_0_4})

@@ -11,11 +11,12 @@ import stat
 from pathlib import Path
 
 from faceless.secrets.base import Secret
+from faceless.secrets.errors import SafeSecretError
 
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 
-class InsecureSecretFileError(PermissionError):
+class InsecureSecretFileError(SafeSecretError, PermissionError):
     pass
 
 
@@ -24,6 +25,9 @@ class FilesBackend:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+
+    def __repr__(self) -> str:
+        return f"FilesBackend({str(self.directory)!r})"
 
     def get(self, name: str) -> Secret | None:
         if not _NAME.match(name):
@@ -36,7 +40,7 @@ class FilesBackend:
             return None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise InsecureSecretFileError(
-                f"secret file for {name} is accessible by group or others; chmod 600 it"
+                f"files: secret file for {name} is accessible by group or others; chmod 600 it"
             )
         value = path.read_text(encoding="utf-8").strip()
         return Secret(name, value, backend=self.name) if value else None

@@ -1,20 +1,37 @@
 """The secret manager: an ordered fallback chain of backends with a TTL cache.
 
-The first backend that has a name wins. A backend that *fails* (as opposed to not
-having the name) is reported, never skipped silently, so a required secret cannot
-quietly fall back to a weaker source than the operator configured.
+The first backend that has a name wins, and the winning backend (and the store's
+version) is recorded on the :class:`Secret`. A backend that *fails*, as opposed to
+not having the name, is never skipped silently: the failure is logged, kept for
+``health()`` and handed to the listeners (the audit trail records it as
+``secrets.load_failed``). Then:
+
+- a name this process already loaded keeps its last value from that backend (or a
+  higher one) rather than being replaced by a lower-priority source: a Vault outage
+  must not quietly swap the Vault key for an older one found in the environment;
+- a name never loaded falls through to the next configured backend, as the operator's
+  order says. Only configured backends are ever asked.
+
+A failing backend is skipped for ``failure_cooldown`` seconds, so an unreachable store
+costs one timeout per cool-down, not one per secret per request.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import structlog
 
 from faceless.secrets.base import Secret, SecretBackend
-from faceless.secrets.env import EnvBackend
-from faceless.secrets.files import FilesBackend
-from faceless.settings import Settings
+from faceless.secrets.errors import SafeSecretError
+
+log = structlog.get_logger("faceless.secrets")
+
+Outcome = Literal["success", "failure"]
 
 
 class MissingSecretError(LookupError):
@@ -22,57 +39,168 @@ class MissingSecretError(LookupError):
 
 
 class SecretBackendError(RuntimeError):
-    pass
+    """Every configured backend that could have held the name failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class SecretEvent:
+    """A load or a failed load: name, backend and outcome; never a value."""
+
+    name: str
+    backend: str
+    outcome: Outcome
+    version: str | None = None
+    reason: str | None = None
+
+
+SecretListener = Callable[[SecretEvent], None]
+
+
+@dataclass(slots=True)
+class _Failure:
+    at: float
+    reason: str
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Our backends' errors are written to be safe (names and reason classes, no values);
+    anything else is reduced to its type, because library messages can echo URLs."""
+    if isinstance(exc, SafeSecretError):
+        return str(exc)
+    return type(exc).__name__
 
 
 class SecretManager:
-    def __init__(self, backends: Sequence[SecretBackend], *, ttl_seconds: float = 300.0) -> None:
+    def __init__(
+        self,
+        backends: Sequence[SecretBackend],
+        *,
+        ttl_seconds: float = 300.0,
+        failure_cooldown: float = 30.0,
+    ) -> None:
         self.backends = tuple(backends)
         self.ttl_seconds = ttl_seconds
+        self.failure_cooldown = failure_cooldown
+        self._rank = {backend.name: index for index, backend in enumerate(self.backends)}
         self._cache: dict[str, tuple[float, Secret | None]] = {}
-        self._lock = threading.Lock()
+        # The last value each name had, kept across reloads for the outage rule above.
+        self._last_good: dict[str, Secret] = {}
+        self._failures: dict[str, _Failure] = {}
+        self._listeners: list[SecretListener] = []
+        self._lock = threading.RLock()
+
+    @property
+    def backend_names(self) -> list[str]:
+        return [backend.name for backend in self.backends]
+
+    def subscribe(self, listener: SecretListener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
 
     def get(self, name: str) -> Secret | None:
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(name)
-        if cached is not None and now - cached[0] < self.ttl_seconds:
-            return cached[1]
-        secret = self._lookup(name)
-        with self._lock:
+            if cached is not None and now - cached[0] < self.ttl_seconds:
+                return cached[1]
+            secret = self._lookup(name, now)
             self._cache[name] = (now, secret)
-        return secret
+            return secret
 
     def require(self, name: str) -> Secret:
         secret = self.get(name)
         if secret is None:
-            raise MissingSecretError(f"required secret {name} is not set in any backend")
+            raise MissingSecretError(
+                f"required secret {name} is not set in any configured backend "
+                f"({', '.join(self.backend_names)})"
+            )
         return secret
 
     def reload(self) -> None:
+        """Forget cached values (and backend snapshots) so rotated secrets are read anew."""
         with self._lock:
             self._cache.clear()
+            self._failures.clear()
+            for backend in self.backends:
+                backend.reload()
 
     def loaded_values(self) -> list[str]:
-        """Plaintext of every cached secret, for the log redactor only."""
+        """Plaintext of every secret loaded so far, for the log redactor only."""
         with self._lock:
-            return [s.reveal() for _, s in self._cache.values() if s is not None]
+            return [secret.reveal() for secret in self._last_good.values()]
+
+    def loaded(self) -> list[Secret]:
+        with self._lock:
+            return list(self._last_good.values())
 
     def health(self) -> dict[str, str]:
-        return {backend.name: _safe_health(backend) for backend in self.backends}
-
-    def _lookup(self, name: str) -> Secret | None:
+        states = {}
         for backend in self.backends:
+            state = _safe_health(backend)
+            failure = self._failures.get(backend.name)
+            if state == "ok" and failure is not None:
+                state = f"failing: {failure.reason}"
+            states[backend.name] = state
+        return states
+
+    def _lookup(self, name: str, now: float) -> Secret | None:
+        failed: list[str] = []
+        for backend in self.backends:
+            failure = self._failures.get(backend.name)
+            if failure is not None and now - failure.at < self.failure_cooldown:
+                failed.append(backend.name)
+                stale = self._stale(name, backend)
+                if stale is not None:
+                    return stale
+                continue
             try:
                 secret = backend.get(name)
             except Exception as exc:
-                raise SecretBackendError(
-                    f"secret backend {backend.name!r} failed while reading {name}: "
-                    f"{type(exc).__name__}"
-                ) from exc
+                reason = failure_reason(exc)
+                self._failures[backend.name] = _Failure(now, reason)
+                failed.append(backend.name)
+                self._emit(SecretEvent(name, backend.name, "failure", reason=reason))
+                stale = self._stale(name, backend)
+                if stale is not None:
+                    return stale
+                continue
             if secret is not None:
+                self._remember(secret)
                 return secret
+        if failed:
+            raise SecretBackendError(
+                f"secret {name} could not be read: backend(s) {', '.join(failed)} failed "
+                "and no later backend has it"
+            )
         return None
+
+    def _stale(self, name: str, failing: SecretBackend) -> Secret | None:
+        previous = self._last_good.get(name)
+        if previous is not None and self._rank.get(previous.backend, 0) <= self._rank[failing.name]:
+            return previous
+        return None
+
+    def _remember(self, secret: Secret) -> None:
+        previous = self._last_good.get(secret.name)
+        self._last_good[secret.name] = secret
+        changed = previous is None or (
+            (previous.backend, previous.version) != (secret.backend, secret.version)
+            or previous != secret
+        )
+        if changed:
+            self._emit(SecretEvent(secret.name, secret.backend, "success", version=secret.version))
+
+    def _emit(self, event: SecretEvent) -> None:
+        if event.outcome == "success":
+            log.info(
+                "secret.loaded", secret=event.name, backend=event.backend, version=event.version
+            )
+        else:
+            log.warning(
+                "secret.load_failed", secret=event.name, backend=event.backend, reason=event.reason
+            )
+        for listener in list(self._listeners):
+            listener(event)
 
 
 def _safe_health(backend: SecretBackend) -> str:
@@ -80,15 +208,3 @@ def _safe_health(backend: SecretBackend) -> str:
         return backend.health()
     except Exception as exc:
         return f"error: {type(exc).__name__}"
-
-
-def build_secret_manager(settings: Settings) -> SecretManager:
-    backends: list[SecretBackend] = []
-    for name in settings.secrets.backends:
-        if name == "env":
-            backends.append(EnvBackend())
-        elif name == "files":
-            backends.append(FilesBackend(settings.secrets_dir))
-        else:
-            raise ValueError(f"unknown secret backend {name!r} in SECRETS_BACKENDS")
-    return SecretManager(backends, ttl_seconds=settings.secrets.cache_ttl_seconds)

@@ -44,6 +44,11 @@ class TokenCodec:
         self.audience = audience
         self.lifetime = lifetime
 
+    def use_keyring(self, keyring: Keyring) -> None:
+        """Swap keys after a secrets reload: new tokens use the new current key, and a
+        key retired from the ring stops verifying its tokens at once."""
+        self._keyring = keyring
+
     def issue(self, *, user_id: uuid.UUID, session_id: uuid.UUID, now: datetime) -> str:
         payload = {
             "iss": self.issuer,
