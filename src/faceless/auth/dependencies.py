@@ -61,6 +61,10 @@ async def current_principal(
     found = await repository.user_with_session(
         session, user_id=claims.user_id, session_id=claims.session_id
     )
+    # Hand the connection back to the pool now (an autocommit session: no round trip).
+    # Held until the response, it would make every write request need two connections
+    # at once, and under load all of them would wait for a second one forever.
+    await session.commit()
     if found is None:
         raise _unauthenticated("The access token is invalid or expired.")
     user, auth_session = found
