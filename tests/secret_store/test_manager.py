@@ -194,3 +194,23 @@ def test_secrets_cannot_be_pickled_or_printed() -> None:
     with pytest.raises(TypeError):
         __import__("pickle").dumps(secret)
     assert os.environ.get("OMEGA_TOKEN") is None
+
+
+def test_models_and_json_logs_show_the_name_not_the_value() -> None:
+    from pydantic import BaseModel
+    from structlog.processors import JSONRenderer
+
+    class Holder(BaseModel):
+        secret: Secret
+
+    secret = Secret("OMEGA_TOKEN", "omega-plaintext", backend="vault")
+    holder = Holder(secret=secret)
+    dumps = [
+        repr(holder),
+        str(holder.model_dump()),
+        holder.model_dump_json(),
+        JSONRenderer()(None, "info", {"event": "loaded", "secret": secret}),
+    ]
+    for text in dumps:
+        assert "omega-plaintext" not in text
+        assert "OMEGA_TOKEN" in text and "vault" in text

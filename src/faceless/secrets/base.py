@@ -7,7 +7,10 @@ which makes every use of a secret greppable.
 
 from __future__ import annotations
 
-from typing import Protocol, final
+from typing import Any, Protocol, final
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 
 @final
@@ -37,6 +40,15 @@ class Secret:
 
     def __reduce__(self) -> str | tuple[object, ...]:
         raise TypeError("secrets are not picklable")
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # A model holding a Secret dumps it (Python or JSON mode) as its repr, never the value.
+        return core_schema.is_instance_schema(
+            cls, serialization=core_schema.plain_serializer_function_ser_schema(repr)
+        )
 
 
 class SecretBackend(Protocol):
