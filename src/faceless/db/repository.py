@@ -24,23 +24,34 @@ async def delete(session: AsyncSession, row: Base) -> None:
     await session.flush()
 
 
+TOTAL = "total"
+
+
 async def paginate(
-    session: AsyncSession, query: Select[Any], *order_by: Any, limit: int, offset: int
+    session: AsyncSession,
+    query: Select[Any],
+    *order_by: Any,
+    limit: int,
+    offset: int,
+    whole_rows: bool = False,
 ) -> tuple[Sequence[Any], int]:
     """One page of ``query`` and the total number of rows it matches.
 
     The total rides along as a window function, so a page costs one round trip; only
-    a page past the end (no rows to carry it) needs a separate count.
+    a page past the end (no rows to carry it) needs a separate count. Items are the
+    first column (an ORM entity), or with ``whole_rows`` the row mappings of a Core
+    select (``total`` included).
     """
     counted = (
-        query.add_columns(func.count().over().label("total"))
+        query.add_columns(func.count().over().label(TOTAL))
         .order_by(*order_by)
         .limit(limit)
         .offset(offset)
     )
     rows = (await session.execute(counted)).all()
     if rows:
-        return [row[0] for row in rows], int(rows[0].total)
+        items = [row._mapping for row in rows] if whole_rows else [row[0] for row in rows]
+        return items, int(rows[0].total)
     if offset == 0:
         return [], 0
     total = await session.scalar(select(func.count()).select_from(query.subquery()))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +42,7 @@ async def list_videos(
     status: VideoStatus | None,
     limit: int,
     offset: int,
-) -> tuple[Sequence[Video], int]:
+) -> tuple[list[dict[str, Any]], int]:
     return await repository.list_visible(
         session, owner_id=owner_scope(principal), status=status, limit=limit, offset=offset
     )
