@@ -2,10 +2,10 @@
 noisiest logging PostgreSQL and pgaudit can do.
 
 1,000 rows with known plaintext go in through the API as the runtime role (users'
-e-mails, videos' scripts, transcription results), every statement and every bound
-parameter logged; then ``pg_dump`` and the complete server log are searched for the
-plaintext and for every key of both keyrings (raw, hex, base64) and the subkeys derived
-from them.
+e-mails, videos' scripts, transcription results; a few publisher credentials beside
+them), every statement and every bound parameter logged; then ``pg_dump`` and the
+complete server log are searched for the plaintext and for every key of both keyrings
+(raw, hex, base64) and the subkeys derived from them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import pytest
 
 from faceless.crypto import aead
 from faceless.crypto.aead import derive_subkey
+from faceless.db.session import transaction
 from faceless.models import Role
+from faceless.publishing.credentials import get_credentials, set_credentials
 from faceless.services import Services
 from tests.conftest import PASSWORD, create_account, make_settings, running_app
 from tests.crypto.support import finished_transcription, transcript_json
@@ -122,6 +124,27 @@ async def write_rows(services: Services, client: httpx.AsyncClient, tag: str) ->
     return written
 
 
+async def write_credentials(services: Services) -> None:
+    for n in range(3):
+        values = {
+            "client_id": f"{MARKER}-client-id-{n}",
+            "client_secret": f"{MARKER}-client-secret-{n}",
+            "refresh_token": f"{MARKER}-refresh-token-{n}",
+        }
+        async with transaction(services.sessions) as session:
+            await set_credentials(
+                session,
+                provider="youtube",
+                account=f"channel{n}",
+                values=values,
+                actor=None,
+                ctx=None,
+            )
+    async with transaction(services.sessions) as session:
+        found = await get_credentials(session, "youtube")
+    assert found is not None and MARKER in found["client_secret"]
+
+
 def wait_for_log_line(log: Path, needle: bytes, timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
     while needle not in log.read_bytes():
@@ -136,6 +159,7 @@ async def test_dump_and_noisiest_logs_hold_no_plaintext_and_no_key(tmp_path: Pat
         pg.psql("ALTER DATABASE leaks RESET ALL;")
         async with running_app(make_settings(tmp_path, db.app_url)) as (services, client):
             assert await write_rows(services, client, "a") == 1000
+            await write_credentials(services)
             material = key_material(services)
             kid = services.data_protection.cipher.current_kid
 
@@ -162,6 +186,7 @@ async def test_dump_and_noisiest_logs_hold_no_plaintext_and_no_key(tmp_path: Pat
     assert f"{APP}@leaks".encode() in log
     assert b"AUDIT: SESSION," in log and b",WRITE,INSERT,TABLE,public.videos," in log
     assert b"parameters: $1 = " in log
+    assert b",WRITE,INSERT,TABLE,public.publisher_credentials," in log
     assert log.count(f"v1:{kid}:".encode()) >= 1000  # ...so ciphertext, in the log
     assert dump.count(f"v1:{kid}:".encode()) >= 1000  # and in the dump
     for name, haystack in (("pg_dump", dump), ("server log", log)):

@@ -90,6 +90,7 @@ async def test_rotate_to_new_key_then_retire_the_old_one(settings: Settings) -> 
         assert report.ok and report.current_kid == "kid2"
         assert _counts(report) == {
             "jobs.result": (1, 0, 0, 0),
+            "publisher_credentials.credentials": (0, 0, 0, 0),
             "users.email": (1, 0, 0, 0),  # root has no e-mail
             "videos.script": (2, 0, 0, 0),
         }
@@ -149,6 +150,7 @@ async def test_rotation_seals_legacy_plaintext_and_names_what_it_cannot_open(
     assert not report.ok
     assert _counts(report) == {
         "jobs.result": (0, 0, 0, 0),
+        "publisher_credentials.credentials": (0, 0, 0, 0),
         "users.email": (0, 1, 0, 0),
         "videos.script": (0, 1, 0, 1),
     }
@@ -187,5 +189,11 @@ def test_cli_rotate_reports_counts(database_url: str, tmp_path: Path) -> None:
     assert lines[0].startswith("current key: dev-")
     assert lines[1].split() == ["table.column", "rotated", "sealed", "raced", "failed"]
     assert [line.split() for line in lines[2:]] == [
-        [name, "0", "0", "0", "0"] for name in ("jobs.result", "users.email", "videos.script")
+        [name, "0", "0", "0", "0"]
+        for name in (
+            "jobs.result",
+            "publisher_credentials.credentials",
+            "users.email",
+            "videos.script",
+        )
     ]

@@ -25,11 +25,13 @@ async def _rotate(settings: Settings, batch_size: int) -> RotationReport:
 
 
 def format_report(report: RotationReport) -> str:
-    header = f"{'table.column':<16} {'rotated':>8} {'sealed':>8} {'raced':>6} {'failed':>7}"
+    names = [f"{col.table}.{col.column}" for col in report.columns]
+    width = max([len("table.column"), *map(len, names)])
+    header = f"{'table.column':<{width}} {'rotated':>8} {'sealed':>8} {'raced':>6} {'failed':>7}"
     lines = [f"current key: {report.current_kid}", header]
-    for col in report.columns:
-        name = f"{col.table}.{col.column}"
-        lines.append(f"{name:<16} {col.rotated:>8} {col.sealed:>8} {col.raced:>6} {col.failed:>7}")
+    for name, col in zip(names, report.columns, strict=True):
+        counts = f"{col.rotated:>8} {col.sealed:>8} {col.raced:>6} {col.failed:>7}"
+        lines.append(f"{name:<{width}} {counts}")
     lines.extend(f"  failed: {message}" for col in report.columns for message in col.failures)
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ from faceless.cli import (
     db_cmd,
     keys_cmd,
     nginx_cmd,
+    publisher_cmd,
     secrets_cmd,
     serve_cmd,
     users_cmd,
@@ -42,6 +43,7 @@ app.add_typer(certs_cmd.app, name="certs")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(secrets_cmd.app, name="secrets")
+app.add_typer(publisher_cmd.app, name="publisher")
 
 
 @app.command("migrate")

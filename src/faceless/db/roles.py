@@ -50,6 +50,7 @@ AUDIT_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "users": ("email",),
     "videos": ("script",),
     "jobs": ("result",),
+    "publisher_credentials": ("credentials",),
 }
 AUDIT_PRIVILEGES = ("SELECT", "INSERT", "UPDATE")
 

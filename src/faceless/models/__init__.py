@@ -4,6 +4,7 @@ from faceless.models.audit_event import AuditEvent, AuditHead
 from faceless.models.auth_session import AuthSession, RefreshToken
 from faceless.models.job import Job, JobKind, JobStatus
 from faceless.models.login_throttle import LoginThrottle
+from faceless.models.publisher_credential import PublisherCredential
 from faceless.models.schedule import Schedule, ScheduleStatus
 from faceless.models.user import Role, User
 from faceless.models.video import Privacy, Video, VideoStatus
@@ -17,6 +18,7 @@ __all__ = [
     "JobStatus",
     "LoginThrottle",
     "Privacy",
+    "PublisherCredential",
     "RefreshToken",
     "Role",
     "Schedule",

@@ -1,10 +1,18 @@
-"""Choosing the publisher from settings and secrets, once, at start-up."""
+"""Choosing the publisher from settings and secrets, once, at start-up.
+
+YouTube credentials stored in the database (:mod:`faceless.publishing.credentials`)
+take precedence over that choice; the publish job reads them each time it runs and
+passes them to :func:`select_publisher`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from faceless.publishing.base import Publisher
 from faceless.publishing.outbox import OutboxPublisher
 from faceless.secrets import SecretManager
+from faceless.secrets.base import Secret
 from faceless.settings import Settings
 
 
@@ -41,3 +49,24 @@ def create_publisher(settings: Settings, secrets: SecretManager | None = None) -
                 media_dir=settings.paths.var_dir / "media",
             )
     return OutboxPublisher(settings.paths.outbox)
+
+
+def select_publisher(
+    default: Publisher, settings: Settings, youtube: Mapping[str, str] | None
+) -> Publisher:
+    """YouTube with ``youtube`` (validated credentials from the database), else ``default``."""
+    if youtube is None:
+        return default
+    from faceless.publishing.credentials import PROVIDER_KEYS
+    from faceless.publishing.youtube import SECRET_NAMES, YouTubePublisher
+
+    client_id, client_secret, refresh_token = (
+        Secret(name, youtube[key], backend="database")
+        for name, key in zip(SECRET_NAMES, PROVIDER_KEYS["youtube"], strict=True)
+    )
+    return YouTubePublisher(
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
+        media_dir=settings.paths.var_dir / "media",
+    )

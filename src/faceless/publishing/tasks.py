@@ -28,6 +28,8 @@ from faceless.models import (
     VideoStatus,
 )
 from faceless.publishing.base import PublishError, PublishPackage
+from faceless.publishing.credentials import get_credentials
+from faceless.publishing.factory import select_publisher
 from faceless.transcription import InvalidTranscriptError, from_json_dict, to_srt, to_vtt
 from faceless.worker.cancellation import JobError, JobMonitor, JobStopped
 from faceless.worker.handlers import JobHandler
@@ -52,11 +54,14 @@ async def run_publish(services: Services, job: ClaimedJob, monitor: JobMonitor) 
         if video is None:
             raise JobError("The video no longer exists.")
         package = await _package(session, schedule, video)
+        # Credentials stored in the database win over the secret store's (or the outbox).
+        youtube = await get_credentials(session, "youtube")
+    publisher = select_publisher(services.publisher, services.settings, youtube)
     # Last look at the job before the step that cannot be undone.
     await monitor.beat(0.5)
     monitor.raise_if_stopped()
     try:
-        receipt = await services.publisher.publish(package)
+        receipt = await publisher.publish(package)
     except PublishError as exc:
         raise JobError(str(exc)) from exc
     logger.info(
