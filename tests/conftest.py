@@ -114,6 +114,18 @@ def make_settings(tmp_path: Path, database_url: str, **worker: float) -> Setting
     )
 
 
+def cli_env(settings: Settings) -> dict[str, str | None]:
+    """The environment that gives a ``faceless`` command (or a child process) ``settings``."""
+    return {
+        "FACELESS_ENV": settings.env.value,
+        "DATABASE_URL": settings.database_url,
+        "FACELESS_VAR_DIR": str(settings.paths.var_dir),
+        "SECRETS_DIR": str(settings.secrets_dir),
+        "SECRETS_BACKENDS": "files",
+        "REDIS_URL": None,
+    }
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     os.environ.pop("REDIS_URL", None)

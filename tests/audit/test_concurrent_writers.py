@@ -13,6 +13,7 @@ from faceless.models import AuditEvent
 from faceless.services import Services
 from faceless.settings import Settings
 from tests.audit.support import head, with_audit
+from tests.conftest import cli_env
 from tests.fixtures.processes import ManagedProcess
 
 PROCESSES = 2
@@ -23,12 +24,7 @@ SCRIPT = Path(__file__).with_name("writer_process.py")
 
 def child_env(settings: Settings) -> dict[str, str | None]:
     return {
-        "FACELESS_ENV": settings.env.value,
-        "DATABASE_URL": settings.database_url,
-        "FACELESS_VAR_DIR": str(settings.paths.var_dir),
-        "SECRETS_DIR": str(settings.secrets_dir),
-        "SECRETS_BACKENDS": "files",
-        "REDIS_URL": None,
+        **cli_env(settings),
         # Exports race each other as well as the writers.
         "AUDIT_HEAD_EXPORT_EVENTS": "50",
         "AUDIT_HEAD_EXPORT_SECONDS": "0.2",

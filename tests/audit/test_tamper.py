@@ -17,7 +17,7 @@ from faceless.models import Role
 from faceless.services import Services, build_services
 from faceless.settings import Settings
 from tests.audit.support import append, head, rewrite_chain, tamper, truncate_tail
-from tests.conftest import Accounts, running_app
+from tests.conftest import Accounts, cli_env, running_app
 
 
 async def verify(services: Services, *, with_export: bool = True) -> ChainReport:
@@ -142,17 +142,6 @@ async def test_api_reports_the_reason(settings: Settings, superuser_url: str) ->
         "entries": keep,
         "first_bad_id": keep + 1,
         "reason": "truncated tail",
-    }
-
-
-def cli_env(settings: Settings) -> dict[str, str | None]:
-    return {
-        "FACELESS_ENV": settings.env.value,
-        "DATABASE_URL": settings.database_url,
-        "FACELESS_VAR_DIR": str(settings.paths.var_dir),
-        "SECRETS_DIR": str(settings.secrets_dir),
-        "SECRETS_BACKENDS": "files",
-        "REDIS_URL": None,
     }
 
 

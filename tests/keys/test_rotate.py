@@ -22,7 +22,7 @@ from faceless.services import Services
 from faceless.settings import Settings
 from faceless.users import repository as users_repository
 from tests.api.helpers import assert_problem
-from tests.conftest import PASSWORD, Accounts, make_settings, running_app
+from tests.conftest import PASSWORD, Accounts, cli_env, make_settings, running_app
 from tests.crypto.support import Seeded, assert_readable, seed, stored_values
 
 
@@ -175,15 +175,9 @@ async def test_rotation_seals_legacy_plaintext_and_names_what_it_cannot_open(
 
 def test_cli_rotate_reports_counts(database_url: str, tmp_path: Path) -> None:
     settings = make_settings(tmp_path, database_url)
-    env = {
-        "FACELESS_ENV": settings.env.value,
-        "DATABASE_URL": settings.database_url,
-        "FACELESS_VAR_DIR": str(settings.paths.var_dir),
-        "SECRETS_DIR": str(settings.secrets_dir),
-        "SECRETS_BACKENDS": "files",
-        "REDIS_URL": None,
-    }
-    result = CliRunner().invoke(cli, ["keys", "rotate", "--batch-size", "10"], env=env)
+    result = CliRunner().invoke(
+        cli, ["keys", "rotate", "--batch-size", "10"], env=cli_env(settings)
+    )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("current key: dev-")

@@ -27,7 +27,7 @@ from faceless.publishing.credentials import (
 )
 from faceless.services import Services, build_services
 from faceless.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import cli_env, make_settings
 from tests.keys.test_rotate import _key, write_data_keys
 
 TABLE = Base.metadata.tables["publisher_credentials"]
@@ -262,17 +262,6 @@ async def test_rotation_reseals_the_credentials(settings: Settings) -> None:
 
 
 # -- the CLI ---------------------------------------------------------------------------
-
-
-def cli_env(settings: Settings) -> dict[str, str | None]:
-    return {
-        "FACELESS_ENV": settings.env.value,
-        "DATABASE_URL": settings.database_url,
-        "FACELESS_VAR_DIR": str(settings.paths.var_dir),
-        "SECRETS_DIR": str(settings.secrets_dir),
-        "SECRETS_BACKENDS": "files",
-        "REDIS_URL": None,
-    }
 
 
 def test_cli_reads_stdin_stores_encrypted_and_never_echoes(
