@@ -87,7 +87,8 @@ class SecretManager:
         self._last_good: dict[str, Secret] = {}
         self._failures: dict[str, _Failure] = {}
         self._listeners: list[SecretListener] = []
-        self._lock = threading.RLock()
+        # Guards the dicts only; never held while a backend is asked.
+        self._lock = threading.Lock()
 
     @property
     def backend_names(self) -> list[str]:
@@ -101,11 +102,14 @@ class SecretManager:
         now = time.monotonic()
         with self._lock:
             cached = self._cache.get(name)
-            if cached is not None and now - cached[0] < self.ttl_seconds:
-                return cached[1]
-            secret = self._lookup(name, now)
+        if cached is not None and now - cached[0] < self.ttl_seconds:
+            return cached[1]
+        # The backends are asked without holding the lock: a slow store must not stall
+        # cached reads, nor the log redactor (``loaded_values``) on every log line.
+        secret = self._lookup(name, now)
+        with self._lock:
             self._cache[name] = (now, secret)
-            return secret
+        return secret
 
     def require(self, name: str) -> Secret:
         secret = self.get(name)
@@ -137,7 +141,8 @@ class SecretManager:
         states = {}
         for backend in self.backends:
             state = _safe_health(backend)
-            failure = self._failures.get(backend.name)
+            with self._lock:
+                failure = self._failures.get(backend.name)
             if state == "ok" and failure is not None:
                 state = f"failing: {failure.reason}"
             states[backend.name] = state
@@ -146,7 +151,8 @@ class SecretManager:
     def _lookup(self, name: str, now: float) -> Secret | None:
         failed: list[str] = []
         for backend in self.backends:
-            failure = self._failures.get(backend.name)
+            with self._lock:
+                failure = self._failures.get(backend.name)
             if failure is not None and now - failure.at < self.failure_cooldown:
                 failed.append(backend.name)
                 stale = self._stale(name, backend)
@@ -157,7 +163,8 @@ class SecretManager:
                 secret = backend.get(name)
             except Exception as exc:
                 reason = failure_reason(exc)
-                self._failures[backend.name] = _Failure(now, reason)
+                with self._lock:
+                    self._failures[backend.name] = _Failure(now, reason)
                 failed.append(backend.name)
                 self._emit(SecretEvent(name, backend.name, "failure", reason=reason))
                 stale = self._stale(name, backend)
@@ -175,14 +182,16 @@ class SecretManager:
         return None
 
     def _stale(self, name: str, failing: SecretBackend) -> Secret | None:
-        previous = self._last_good.get(name)
+        with self._lock:
+            previous = self._last_good.get(name)
         if previous is not None and self._rank.get(previous.backend, 0) <= self._rank[failing.name]:
             return previous
         return None
 
     def _remember(self, secret: Secret) -> None:
-        previous = self._last_good.get(secret.name)
-        self._last_good[secret.name] = secret
+        with self._lock:
+            previous = self._last_good.get(secret.name)
+            self._last_good[secret.name] = secret
         changed = previous is None or (
             (previous.backend, previous.version) != (secret.backend, secret.version)
             or previous != secret
