@@ -76,6 +76,23 @@ def test_vault_first_then_rotation_then_outage(tmp_path: Path, bao: OpenBaoServe
     assert all(rotated not in repr(e) and first_key not in repr(e) for e in events)
 
 
+def test_an_expired_cache_entry_sees_the_new_vault_version(
+    tmp_path: Path, bao: OpenBaoServer
+) -> None:
+    """SECRETS_CACHE_TTL covers the stores' snapshots too: rotation without any reload."""
+    kv = bao.client().secrets.kv.v2
+    kv.create_or_update_secret(path=KV_PATH, secret={"METRICS_TOKEN": "first-token-value-0001"})
+    settings = vault_settings(tmp_path, bao)
+    settings = settings.model_copy(
+        update={"secrets": settings.secrets.model_copy(update={"cache_ttl_seconds": 0})}
+    )
+    manager = build_secret_manager(settings)
+    assert manager.require("METRICS_TOKEN").version == "1"
+    kv.create_or_update_secret(path=KV_PATH, secret={"METRICS_TOKEN": "second-token-value-0002"})
+    again = manager.require("METRICS_TOKEN")
+    assert (again.reveal(), again.version) == ("second-token-value-0002", "2")
+
+
 @pytest.fixture(scope="module")
 def moto() -> Iterator[MotoServer]:
     with MotoServer() as server:

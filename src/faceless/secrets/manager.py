@@ -86,6 +86,7 @@ class SecretManager:
         # The last value each name had, kept across reloads for the outage rule above.
         self._last_good: dict[str, Secret] = {}
         self._failures: dict[str, _Failure] = {}
+        self._refreshed_at = time.monotonic()
         self._listeners: list[SecretListener] = []
         # Guards the dicts only; never held while a backend is asked.
         self._lock = threading.Lock()
@@ -104,6 +105,7 @@ class SecretManager:
             cached = self._cache.get(name)
         if cached is not None and now - cached[0] < self.ttl_seconds:
             return cached[1]
+        self._refresh_snapshots(now)
         # The backends are asked without holding the lock: a slow store must not stall
         # cached reads, nor the log redactor (``loaded_values``) on every log line.
         secret = self._lookup(name, now)
@@ -120,13 +122,25 @@ class SecretManager:
             )
         return secret
 
+    def _refresh_snapshots(self, now: float) -> None:
+        """Vault and AWS read their store once per snapshot: past the TTL, drop the
+        snapshots too, so an expired entry sees the store as it is now."""
+        with self._lock:
+            if now - self._refreshed_at < self.ttl_seconds:
+                return
+            self._refreshed_at = now
+        for backend in self.backends:  # outside the lock: a backend may be mid-read
+            backend.reload()
+
     def reload(self) -> None:
         """Forget cached values (and backend snapshots) so rotated secrets are read anew."""
+        # Snapshots first, then the cache: a concurrent read cannot re-cache an old value.
+        for backend in self.backends:
+            backend.reload()
         with self._lock:
             self._cache.clear()
             self._failures.clear()
-            for backend in self.backends:
-                backend.reload()
+            self._refreshed_at = time.monotonic()
 
     def loaded_values(self) -> list[str]:
         """Plaintext of every secret loaded so far, for the log redactor only."""
