@@ -23,12 +23,13 @@ import fcntl
 import os
 import re
 import stat
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import orjson
+
+from faceless.fileio import atomic_write
 
 LOCK_POLL_SECONDS = 0.01
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -108,24 +109,8 @@ def write_export(path: Path, export: HeadExport) -> None:
     """Atomically replace ``path`` with ``export`` (mode 0600)."""
     ensure_private_dir(path.parent)
     body = orjson.dumps(export.as_dict(), option=orjson.OPT_SORT_KEYS) + b"\n"
-    # mkstemp creates the file with mode 0600 and O_EXCL, so nothing else can open it first.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            tmp.write(body)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    # The rename is durable only once the directory entry is.
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    # The rename is durable only once the directory entry is: an export must survive.
+    atomic_write(path, body, durable_dir=True)
 
 
 def _open_lock(path: Path) -> int:

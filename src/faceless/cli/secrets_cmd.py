@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from faceless.crypto.keys import KeyringError, generate_keyring_value, parse_keyring
+from faceless.fileio import atomic_write
 from faceless.secrets import SecretManager, SecretsConfigError, build_secret_manager
 from faceless.secrets.reload import pid_file, read_pid
 from faceless.secrets.validation import KEYRING_SECRETS, OPTIONAL_SECRETS, check_secrets
@@ -145,13 +146,7 @@ def _read_ring(path: Path) -> list[str]:
 
 
 def _write_ring(path: Path, entries: list[str]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(",".join(entries) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    atomic_write(path, (",".join(entries) + "\n").encode())
 
 
 def _kid(entry: str) -> str:

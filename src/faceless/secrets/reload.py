@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from faceless.fileio import atomic_write
 from faceless.secrets.audit import record_secret_events
 from faceless.secrets.errors import SafeSecretError, SecretsConfigError
 from faceless.secrets.manager import SecretBackendError
@@ -77,11 +78,7 @@ def pid_file(var_dir: Path) -> Path:
 
 def write_pid_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(f"{os.getpid()}\n")
-    tmp.replace(path)
+    atomic_write(path, f"{os.getpid()}\n".encode("ascii"))
 
 
 def remove_pid_file(path: Path) -> None:

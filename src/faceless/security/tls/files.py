@@ -10,12 +10,10 @@ that starts anyway teaches operators to ignore the message.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import stat
-import tempfile
 from pathlib import Path
 
+from faceless.fileio import atomic_write
 from faceless.security.tls import TlsError
 
 PRIVATE_FILE_MODE = 0o600
@@ -35,18 +33,7 @@ def write_file(path: Path, data: bytes, *, mode: int, overwrite: bool) -> None:
     """Atomically write ``data`` to ``path`` with exactly ``mode``."""
     if not overwrite and (path.exists() or path.is_symlink()):
         raise TlsError(f"{path} already exists; pass --force to replace it")
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as tmp:
-            os.fchmod(tmp.fileno(), mode)
-            tmp.write(data)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
+    atomic_write(path, data, mode=mode)
 
 
 def check_private_file(path: Path) -> None:
