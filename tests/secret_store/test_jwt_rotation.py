@@ -20,6 +20,7 @@ from tests.fixtures.ports import free_port
 from tests.fixtures.processes import ManagedProcess
 
 FACELESS = str(Path(sys.executable).with_name("faceless"))
+REFRESH = "/api/v1/auth/refresh"
 
 
 def rotate(settings: Settings, *args: str) -> str:
@@ -43,6 +44,9 @@ async def test_rotate_then_retire_in_process(settings: Settings) -> None:
         await accounts.create("rotator", Role.EDITOR)
         old_token = (await accounts.login("rotator"))["access_token"]
         old_kid = kid_of(old_token)
+        # Two sign-ins under the old key: one refreshes during the overlap, one stays idle.
+        active_refresh = (await accounts.login("rotator"))["refresh_token"]
+        idle_refresh = (await accounts.login("rotator"))["refresh_token"]
         secret_file = settings.secrets_dir / "SECRET_KEY"
         before = secret_file.read_text()
 
@@ -56,12 +60,19 @@ async def test_rotate_then_retire_in_process(settings: Settings) -> None:
         for token in (old_token, new_token):  # both keys verify during the overlap
             me = await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
             assert me.status_code == 200
+        # A refresh during the overlap re-hashes the new refresh token under the new key.
+        refreshed = await http.post(REFRESH, json={"refresh_token": active_refresh})
+        assert refreshed.status_code == 200
+        active_refresh = refreshed.json()["refresh_token"]
 
         rotate(settings, "--retire", old_kid)
         services.reload_secrets()
         old = await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {old_token}"})
         new = await http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {new_token}"})
         assert old.status_code == 401 and new.status_code == 200
+        # The sign-in that refreshed survives retirement; the idle one is signed out.
+        assert (await http.post(REFRESH, json={"refresh_token": active_refresh})).status_code == 200
+        assert (await http.post(REFRESH, json={"refresh_token": idle_refresh})).status_code == 401
 
 
 def test_the_current_key_cannot_be_retired(settings: Settings) -> None:
@@ -81,7 +92,8 @@ def test_the_current_key_cannot_be_retired(settings: Settings) -> None:
     assert result.exit_code == 1 and "is the current key" in result.stderr
     assert (settings.secrets_dir / "SECRET_KEY").read_text().startswith("cur:")  # unchanged
     steps = CliRunner().invoke(cli, ["secrets", "rotate-jwt"], env=env)
-    assert steps.exit_code == 0 and "retire the old key" in steps.stdout
+    assert steps.exit_code == 0
+    assert "--retire" in steps.stdout and "REFRESH_TOKEN_SECONDS" in steps.stdout
 
 
 @pytest.mark.timeout(180)

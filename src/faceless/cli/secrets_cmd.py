@@ -27,11 +27,13 @@ Rotating the JWT signing key (SECRET_KEY) without logging anyone out:
      With the files backend, `faceless secrets rotate-jwt --write` does this step.
   2. Reload every API process: `faceless secrets reload` (SIGHUP) or a restart.
      New access tokens carry the new kid; old ones still verify with the old key.
-  3. After the access-token lifetime (ACCESS_TOKEN_SECONDS, 900 s by default) has
-     passed, retire the old key: remove it from SECRET_KEY
-     (`faceless secrets rotate-jwt --retire <old-kid>` with the files backend) and
-     reload again. Any token still signed with it is refused from then on.
-  Refresh tokens are opaque and stored as HMACs, so rotation never touches them."""
+  3. Retire the old key: remove it from SECRET_KEY (`faceless secrets rotate-jwt
+     --retire <old-kid>` with the files backend) and reload again. Any access token
+     signed with it is refused from then on. Refresh tokens are stored as HMACs under
+     the same keyring and re-hashed under the current key at each use, so waiting
+     ACCESS_TOKEN_SECONDS (900 s) keeps every access token valid to its expiry, and
+     waiting REFRESH_TOKEN_SECONDS (14 days) also keeps idle sign-ins; retiring sooner
+     signs those out (after a leak of the old key, retire at once)."""
 
 
 def _manager(settings: Settings) -> SecretManager:
