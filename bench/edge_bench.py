@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,34 +95,40 @@ def start_full(name: str, env: dict[str, str], workdir: Path) -> tuple[ManagedPr
     return process, f"http://127.0.0.1:{port}", match.group(1)
 
 
-def prepare_data(base: str, admin_password: str) -> dict[str, str]:
+def prepare_data(
+    base: str,
+    admin_password: str,
+    scripts: Sequence[str] = ("Did you know rivers carve canyons? " * 3,) * 20,
+) -> dict[str, str]:
+    """An editor ``bench`` with one video per script; returns its bearer header."""
     with httpx.Client(base_url=base, timeout=30) as http:
         admin = http.post(
             "/api/v1/auth/login", json={"username": "admin", "password": admin_password}
         )
+        admin.raise_for_status()
         auth = {"Authorization": f"Bearer {admin.json()['access_token']}"}
         http.post(
             "/api/v1/users",
             headers=auth,
             json={"username": "bench", "password": PASSWORD, "role": "editor"},
-        )
+        ).raise_for_status()
         token = http.post(
             "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
         ).json()
         bench = {"Authorization": f"Bearer {token['access_token']}"}
-        for i in range(20):
+        for i, script in enumerate(scripts):
             http.post(
                 "/api/v1/videos",
                 headers=bench,
                 json={
                     "title": f"Video number {i}",
                     "description": "A description of moderate length for the benchmark.",
-                    "script": "Did you know rivers carve canyons? " * 3,
+                    "script": script,
                     "tags": ["bench", "video"],
                 },
-            )
+            ).raise_for_status()
         listing = http.get("/api/v1/videos", headers=bench).json()
-        assert listing["total"] == 20, listing
+        assert listing["total"] == len(scripts), listing
         return bench
 
 

@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from edge_bench import HIGH_LIMITS, PASSWORD, Sample, run_wrk
+from edge_bench import HIGH_LIMITS, Sample, run_wrk
+from edge_bench import prepare_data as seed_videos
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,38 +58,14 @@ def start(variant: str, env: dict[str, str], workdir: Path) -> tuple[ManagedProc
 
 
 def prepare_data(base: str, admin_password: str, script_bytes: int) -> dict[str, str]:
+    scripts = [script_of(i, script_bytes) for i in range(20)]
+    bench = seed_videos(base, admin_password, scripts)
     with httpx.Client(base_url=base, timeout=30) as http:
-        admin = http.post(
-            "/api/v1/auth/login", json={"username": "admin", "password": admin_password}
-        )
-        admin.raise_for_status()
-        auth = {"Authorization": f"Bearer {admin.json()['access_token']}"}
-        http.post(
-            "/api/v1/users",
-            headers=auth,
-            json={"username": "bench", "password": PASSWORD, "role": "editor"},
-        ).raise_for_status()
-        token = http.post(
-            "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
-        ).json()
-        bench = {"Authorization": f"Bearer {token['access_token']}"}
-        for i in range(20):
-            http.post(
-                "/api/v1/videos",
-                headers=bench,
-                json={
-                    "title": f"Video number {i}",
-                    "description": "A description of moderate length for the benchmark.",
-                    "script": script_of(i, script_bytes),
-                    "tags": ["bench", "video"],
-                },
-            ).raise_for_status()
         listing = http.get("/api/v1/videos", headers=bench)
         listing.raise_for_status()
-        scripts = {item["script"] for item in listing.json()["items"]}
-        if scripts != {script_of(i, script_bytes) for i in range(20)}:
-            raise SystemExit(f"{base}: the listing does not return the 20 scripts written")
-        return bench
+    if {item["script"] for item in listing.json()["items"]} != set(scripts):
+        raise SystemExit(f"{base}: the listing does not return the 20 scripts written")
+    return bench
 
 
 def stored_scripts_are_envelopes(pg: PostgresCluster, database: str) -> bool:
