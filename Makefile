@@ -26,6 +26,7 @@ system-deps:
 lint:
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
+	.venv/bin/lint-imports --no-logo
 
 typecheck:
 	.venv/bin/mypy src
