@@ -20,8 +20,8 @@ from faceless.app import create_app
 from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
 from faceless.models import Role
+from faceless.runtime.container import Runtime, build_runtime
 from faceless.security.ratelimit.rules import DEFAULT_RATES
-from faceless.services import Services, build_services
 from faceless.settings import (
     DatabaseSettings,
     Environment,
@@ -37,7 +37,7 @@ from faceless.users.service import create_user
 from tests.fixtures.postgres import PostgresCluster
 from tests.fixtures.redis import RedisServer
 from tests.fixtures.speech import espeak
-from tests.transcription.audio import SENTENCE
+from tests.speech.audio import SENTENCE
 
 PASSWORD = "correct horse battery 42"
 BASE_URL = "http://localhost"
@@ -57,6 +57,15 @@ def pg_template(pg_cluster: PostgresCluster) -> str:
     return "faceless_template"
 
 
+@pytest.fixture
+def pg_url(pg_cluster: PostgresCluster, pg_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test (PostgreSQL-only tests)."""
+    name = "p_" + uuid.uuid4().hex[:12]
+    pg_cluster.create_database(name, template=pg_template)
+    yield pg_cluster.dsn(name)
+    pg_cluster.drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
@@ -71,7 +80,7 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def speech_wav(audio_dir: Path) -> Path:
-    """espeak-ng saying ``tests.transcription.audio.SENTENCE`` (about 7 s)."""
+    """espeak-ng saying ``tests.speech.audio.SENTENCE`` (about 7 s)."""
     return espeak(SENTENCE, audio_dir / "speech.wav")
 
 
@@ -133,10 +142,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @asynccontextmanager
-async def running_app(settings: Settings) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
+async def running_app(settings: Settings) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     """The app with its lifespan running (embedded worker included), and a client for it."""
-    services = build_services(settings)
-    app = create_app(settings, services=services)
+    services = build_runtime(settings)
+    app = create_app(settings, runtime=services)
     try:
         async with (
             app.router.lifespan_context(app),
@@ -148,22 +157,22 @@ async def running_app(settings: Settings) -> AsyncIterator[tuple[Services, httpx
 
 
 @pytest.fixture
-async def app_and_client(settings: Settings) -> AsyncIterator[tuple[Services, httpx.AsyncClient]]:
+async def app_and_client(settings: Settings) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
     async with running_app(settings) as pair:
         yield pair
 
 
 @pytest.fixture
-def services(app_and_client: tuple[Services, httpx.AsyncClient]) -> Services:
+def services(app_and_client: tuple[Runtime, httpx.AsyncClient]) -> Runtime:
     return app_and_client[0]
 
 
 @pytest.fixture
-def client(app_and_client: tuple[Services, httpx.AsyncClient]) -> httpx.AsyncClient:
+def client(app_and_client: tuple[Runtime, httpx.AsyncClient]) -> httpx.AsyncClient:
     return app_and_client[1]
 
 
-async def create_account(services: Services, username: str, role: Role = Role.EDITOR) -> uuid.UUID:
+async def create_account(services: Runtime, username: str, role: Role = Role.EDITOR) -> uuid.UUID:
     """A user with ``PASSWORD``, straight through the service layer (no HTTP, no limits)."""
     async with transaction(services.sessions) as session:
         user = await create_user(
@@ -179,7 +188,7 @@ async def create_account(services: Services, username: str, role: Role = Role.ED
 class Accounts:
     """Creates users straight through the service layer and signs them in over HTTP."""
 
-    def __init__(self, services: Services, client: httpx.AsyncClient) -> None:
+    def __init__(self, services: Runtime, client: httpx.AsyncClient) -> None:
         self.services = services
         self.client = client
 
@@ -201,5 +210,5 @@ class Accounts:
 
 
 @pytest.fixture
-def accounts(services: Services, client: httpx.AsyncClient) -> Accounts:
+def accounts(services: Runtime, client: httpx.AsyncClient) -> Accounts:
     return Accounts(services, client)

@@ -230,7 +230,7 @@ def test_atexit_stops_forgotten_postgres_cluster() -> None:
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(TESTS_DIR)!r})
+        sys.path.insert(0, {str(TESTS_DIR.parent)!r})
         from tests.fixtures import PostgresCluster
         pg = PostgresCluster().start()
         pid = (pg.data_dir / "postmaster.pid").read_text().split()[0]
@@ -425,7 +425,7 @@ def test_atexit_stops_forgotten_processes(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         import sys
-        sys.path.insert(0, {str(TESTS_DIR)!r})
+        sys.path.insert(0, {str(TESTS_DIR.parent)!r})
         from tests.fixtures import ManagedProcess
         p = ManagedProcess(["sleep", "60"]).start()
         print(p.pid, p.log_dir, flush=True)

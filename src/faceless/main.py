@@ -13,5 +13,5 @@ def app_from_env() -> FastAPI:
     configure_logging()
     app = create_app(load_settings())
     # Now that the secrets are loaded, every log line is scrubbed of their values.
-    configure_logging(secret_values=app.state.services.secrets.loaded_values)
+    configure_logging(secret_values=app.state.runtime.secrets.loaded_values)
     return app

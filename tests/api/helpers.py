@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from faceless.db.base import Base
 from faceless.db.session import transaction
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 
 
-async def snapshot(services: Services) -> dict[str, Any]:
+async def snapshot(services: Runtime) -> dict[str, Any]:
     """Row counts of every table plus the content of the mutable ones."""
     state: dict[str, Any] = {}
     async with transaction(services.sessions) as session:

@@ -14,7 +14,7 @@ from faceless.db.base import Base, utcnow
 from faceless.db.engine import is_sqlite
 from faceless.db.session import transaction
 from faceless.models import Job, JobKind, JobStatus
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 from faceless.worker import repository as worker_repository
 from tests.conftest import PASSWORD
 
@@ -48,7 +48,7 @@ def transcript_json(words: str) -> str:
     return orjson.dumps(body).decode()
 
 
-async def finished_transcription(services: Services, owner_id: uuid.UUID, result: str) -> str:
+async def finished_transcription(services: Runtime, owner_id: uuid.UUID, result: str) -> str:
     """A succeeded job whose result the worker's Core UPDATE wrote."""
     job_id = uuid.uuid4()
     async with transaction(services.sessions) as session:
@@ -69,7 +69,7 @@ async def finished_transcription(services: Services, owner_id: uuid.UUID, result
 
 
 async def seed(
-    services: Services, client: httpx.AsyncClient, admin: dict[str, str], tag: str = "a"
+    services: Runtime, client: httpx.AsyncClient, admin: dict[str, str], tag: str = "a"
 ) -> Seeded:
     email = f"Private.Person.{tag}@Example.org"
     created = await client.post(
@@ -118,7 +118,7 @@ async def assert_readable(
     assert emails[seeded.user_id] == seeded.email
 
 
-async def stored_values(services: Services) -> dict[str, list[tuple[str, str | None]]]:
+async def stored_values(services: Runtime) -> dict[str, list[tuple[str, str | None]]]:
     """``table.column`` -> (row id, stored value)."""
     values: dict[str, list[tuple[str, str | None]]] = {}
     async with transaction(services.sessions) as session:
@@ -131,7 +131,7 @@ async def stored_values(services: Services) -> dict[str, list[tuple[str, str | N
     return values
 
 
-async def raw_database_bytes(services: Services) -> bytes:
+async def raw_database_bytes(services: Runtime) -> bytes:
     """The bytes the database keeps on disk for the encrypted tables (heap, TOAST, WAL)."""
     url = services.settings.database_url
     if is_sqlite(url):

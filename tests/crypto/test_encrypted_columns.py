@@ -13,7 +13,7 @@ from faceless.crypto.aead import DecryptionError
 from faceless.db.encryption import PlaintextRefusedError
 from faceless.db.session import transaction
 from faceless.models import Job, Role, User, Video
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 from tests.api.helpers import assert_problem
 from tests.conftest import Accounts
 from tests.crypto.support import (
@@ -26,7 +26,7 @@ from tests.crypto.support import (
 
 
 async def test_database_holds_only_envelopes(
-    accounts: Accounts, services: Services, client: httpx.AsyncClient
+    accounts: Accounts, services: Runtime, client: httpx.AsyncClient
 ) -> None:
     admin = await accounts.headers("root", Role.ADMIN)
     seeded = await seed(services, client, admin)
@@ -55,7 +55,7 @@ async def test_database_holds_only_envelopes(
 
 
 async def test_swapped_ciphertext_is_a_clear_error(
-    accounts: Accounts, services: Services, client: httpx.AsyncClient
+    accounts: Accounts, services: Runtime, client: httpx.AsyncClient
 ) -> None:
     admin = await accounts.headers("root", Role.ADMIN)
     seeded = await seed(services, client, admin)
@@ -101,7 +101,7 @@ async def test_swapped_ciphertext_is_a_clear_error(
     assert "WOMBAT" not in response.text and "decrypt" not in body["detail"]
 
 
-async def test_plaintext_cannot_be_written_past_the_column_type(services: Services) -> None:
+async def test_plaintext_cannot_be_written_past_the_column_type(services: Runtime) -> None:
     async with transaction(services.sessions) as session:
         with pytest.raises(StatementError) as caught:
             await session.execute(update(Video).values(script="raw text"))

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from faceless.db.hardening import Status, run_checks
 from faceless.db.migrate import upgrade
+from faceless.db.verify.runner import Status, run_checks
+from faceless.runtime.container import build_runtime
 from faceless.security.tls.certs import CertPaths, generate
-from faceless.services import build_services
 from tests.conftest import make_settings
 from tests.db.hardened import (
     HardenedDatabase,
@@ -163,7 +163,7 @@ async def test_db_verify_notices_privilege_drift(
         " ALTER TABLE audit_events DISABLE TRIGGER faceless_audit_guard_rows;",
         db.name,
     )
-    services = build_services(make_settings(tmp_path, db.app_url))
+    services = build_runtime(make_settings(tmp_path, db.app_url))
     try:
         checks = {c.name: c for c in await run_checks(services)}
     finally:
@@ -230,7 +230,7 @@ async def test_db_verify_checks_tls_when_the_url_asks_for_it(
             (f"{db.app_url}?sslmode=verify-full&sslrootcert={ca}", "PASS"),
             (db.app_url + "?ssl=disable", "SKIP"),
         ):
-            services = build_services(make_settings(tmp_path, url))
+            services = build_runtime(make_settings(tmp_path, url))
             try:
                 checks = {c.name: c for c in await run_checks(services)}
             finally:
@@ -243,7 +243,7 @@ async def test_db_verify_checks_tls_when_the_url_asks_for_it(
     # Asked for but not offered: no connection, so every PostgreSQL check fails.
     with hardened_cluster() as plain_tls:
         db = await asyncio.to_thread(hardened_database, plain_tls, "notls")
-        services = build_services(make_settings(tmp_path, db.app_url + "?sslmode=require"))
+        services = build_runtime(make_settings(tmp_path, db.app_url + "?sslmode=require"))
         try:
             checks = {c.name: c for c in await run_checks(services)}
         finally:

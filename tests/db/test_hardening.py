@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from faceless.audit.service import verify_chain
+from faceless.db.audit.verify import verify_chain
 from faceless.db.roles import AUDIT_COLUMNS
 from faceless.db.session import transaction
 from faceless.models import Role

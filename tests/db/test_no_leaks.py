@@ -25,7 +25,7 @@ from faceless.crypto.aead import derive_subkey
 from faceless.db.session import transaction
 from faceless.models import Role
 from faceless.publishing.credentials import get_credentials, set_credentials
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 from tests.conftest import PASSWORD, create_account, make_settings, running_app
 from tests.crypto.support import finished_transcription, transcript_json
 from tests.db.hardened import APP, hardened_cluster, hardened_database
@@ -60,7 +60,7 @@ def key_forms(key: bytes) -> list[bytes]:
     ]
 
 
-def key_material(services: Services) -> dict[str, list[bytes]]:
+def key_material(services: Runtime) -> dict[str, list[bytes]]:
     keyrings = {
         "SECRET_KEY": services.signing_keys,
         "DATA_ENCRYPTION_KEY": services.data_protection.cipher.keyring,
@@ -77,7 +77,7 @@ def key_material(services: Services) -> dict[str, list[bytes]]:
     return material
 
 
-async def write_rows(services: Services, client: httpx.AsyncClient, tag: str) -> int:
+async def write_rows(services: Runtime, client: httpx.AsyncClient, tag: str) -> int:
     await create_account(services, f"leakadmin{tag}", Role.ADMIN)
     login = await client.post(
         "/api/v1/auth/login", json={"username": f"leakadmin{tag}", "password": PASSWORD}
@@ -124,7 +124,7 @@ async def write_rows(services: Services, client: httpx.AsyncClient, tag: str) ->
     return written
 
 
-async def write_credentials(services: Services) -> None:
+async def write_credentials(services: Runtime) -> None:
     for n in range(3):
         values = {
             "client_id": f"{MARKER}-client-id-{n}",
@@ -137,7 +137,7 @@ async def write_credentials(services: Services) -> None:
                 provider="youtube",
                 account=f"channel{n}",
                 values=values,
-                actor=None,
+                actor_id=None,
                 ctx=None,
             )
     async with transaction(services.sessions) as session:

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from tests.fixtures import ManagedProcess, PostgresCluster, RedisServer, free_port
-from tests.transcription.audio import SENTENCE, SENTENCE_WORDS
+from tests.speech.audio import SENTENCE, SENTENCE_WORDS
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 

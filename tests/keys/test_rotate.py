@@ -18,7 +18,7 @@ from faceless.crypto.aead import DecryptionError
 from faceless.db.session import transaction
 from faceless.keys.service import RotationReport, rotate_data_keys
 from faceless.models import AuditEvent, Role, User, Video
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 from faceless.settings import Settings
 from faceless.users import repository as users_repository
 from tests.api.helpers import assert_problem
@@ -52,7 +52,7 @@ def _counts(report: RotationReport) -> dict[str, tuple[int, int, int, int]]:
     }
 
 
-async def _rotations(services: Services) -> list[tuple[str, str | None]]:
+async def _rotations(services: Runtime) -> list[tuple[str, str | None]]:
     async with transaction(services.sessions) as session:
         rows = await session.execute(
             select(AuditEvent.outcome, AuditEvent.target)
@@ -122,7 +122,7 @@ async def test_rotate_to_new_key_then_retire_the_old_one(settings: Settings) -> 
 
 
 async def test_rotation_seals_legacy_plaintext_and_names_what_it_cannot_open(
-    accounts: Accounts, services: Services, client: httpx.AsyncClient
+    accounts: Accounts, services: Runtime, client: httpx.AsyncClient
 ) -> None:
     admin = await accounts.headers("root", Role.ADMIN)
     seeded = await seed(services, client, admin)

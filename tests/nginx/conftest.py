@@ -22,8 +22,8 @@ import pytest
 
 from faceless.db.session import transaction
 from faceless.models import Role
+from faceless.runtime.container import build_runtime
 from faceless.security.tls.certs import CertPaths, generate
-from faceless.services import build_services
 from faceless.settings import DatabaseSettings, Environment, HttpSettings, PathSettings, Settings
 from faceless.users.schemas import UserCreate
 from faceless.users.service import create_user
@@ -90,7 +90,7 @@ def _api_env(database_url: str, var_dir: Path, public_url: str) -> dict[str, str
 
 async def _create_admin(settings: Settings) -> None:
     """The admin, straight through the service layer (this also writes the dev secrets)."""
-    services = build_services(settings)
+    services = build_runtime(settings)
     try:
         async with transaction(services.sessions) as session:
             await create_user(

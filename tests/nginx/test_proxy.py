@@ -19,13 +19,18 @@ import httpx
 import pytest
 
 from faceless.nginx.render import client_max_body_size
+from faceless.security.body_rules import build_body_rules
 from faceless.security.headers import build_header_policy
-from faceless.security.limits import build_body_rules
 from faceless.settings import HttpSettings, Settings
 from tests.fixtures import free_port
 from tests.nginx.conftest import Stack
 from tests.nginx.server import NginxServer, trusting
-from tests.tls.helpers import LocalTlsServer, client_context, handshake, weak_server_context
+from tests.security.tls.helpers import (
+    LocalTlsServer,
+    client_context,
+    handshake,
+    weak_server_context,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

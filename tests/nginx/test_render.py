@@ -16,7 +16,7 @@ from faceless.nginx.render import (
     default_settings,
     render_nginx_config,
 )
-from faceless.security.limits import build_body_rules
+from faceless.security.body_rules import build_body_rules
 from faceless.security.tls import policy
 from faceless.settings import HttpSettings, SecuritySettings, Settings
 from tests.nginx.conftest import generate_certs

@@ -1,8 +1,8 @@
 """sslyze's Mozilla "intermediate" check against the project's nginx (bundled 5.7 and 6.0).
 
 The 6.0 profile and the negative control (a weak listener that must fail the same check)
-live with the app's own TLS tests in ``tests/tls/test_sslyze.py`` (shared pieces in
-``tests/tls/sslyze_support.py``); this scans nginx.
+live with the app's own TLS tests in ``tests/security/tls/test_sslyze.py`` (shared pieces in
+``tests/security/tls/sslyze_support.py``); this scans nginx.
 """
 
 from __future__ import annotations
@@ -13,7 +13,11 @@ from sslyze.mozilla_tls_profile.tls_config_checker import TlsConfigurationAsJson
 
 from faceless.security.tls import policy
 from tests.nginx.conftest import Stack
-from tests.tls.sslyze_support import mozilla_intermediate_profiles, mozilla_issues, scan_request
+from tests.security.tls.sslyze_support import (
+    mozilla_intermediate_profiles,
+    mozilla_issues,
+    scan_request,
+)
 
 pytestmark = [
     pytest.mark.slow,

@@ -25,7 +25,7 @@ from faceless.publishing.credentials import (
     parse_credentials,
     set_credentials,
 )
-from faceless.services import Services, build_services
+from faceless.runtime.container import Runtime, build_runtime
 from faceless.settings import Settings
 from tests.conftest import cli_env, make_settings
 from tests.keys.test_rotate import _key, write_data_keys
@@ -42,23 +42,23 @@ def youtube_values(tag: str = "a") -> dict[str, str]:
 
 
 @pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    built = build_services(settings)  # embedded queue, never started
+async def services(settings: Settings) -> AsyncIterator[Runtime]:
+    built = build_runtime(settings)  # embedded queue, never started
     try:
         yield built
     finally:
         await built.close()
 
 
-async def store(services: Services, account: str, values: dict[str, str]) -> uuid.UUID:
+async def store(services: Runtime, account: str, values: dict[str, str]) -> uuid.UUID:
     async with transaction(services.sessions) as session:
         row = await set_credentials(
-            session, provider="youtube", account=account, values=values, actor=None, ctx=None
+            session, provider="youtube", account=account, values=values, actor_id=None, ctx=None
         )
         return row.id
 
 
-async def stored_rows(services: Services) -> list[tuple[str, str, str, str]]:
+async def stored_rows(services: Runtime) -> list[tuple[str, str, str, str]]:
     """Exactly what the table holds: Core on the bare table, no ORM events."""
     async with transaction(services.sessions) as session:
         rows = await session.execute(
@@ -69,7 +69,7 @@ async def stored_rows(services: Services) -> list[tuple[str, str, str, str]]:
         return [(str(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
-async def audit_targets(services: Services) -> list[str | None]:
+async def audit_targets(services: Runtime) -> list[str | None]:
     async with transaction(services.sessions) as session:
         rows = await session.scalars(
             select(AuditEvent.target)
@@ -79,7 +79,7 @@ async def audit_targets(services: Services) -> list[str | None]:
         return list(rows)
 
 
-async def test_stored_as_an_envelope_and_read_back(services: Services) -> None:
+async def test_stored_as_an_envelope_and_read_back(services: Runtime) -> None:
     values = youtube_values()
     sent: list[str] = []
 
@@ -110,7 +110,7 @@ async def test_stored_as_an_envelope_and_read_back(services: Services) -> None:
     assert await audit_targets(services) == ["publisher:youtube/Main Channel"]
 
 
-async def test_upsert_and_the_most_recently_set_account_is_used(services: Services) -> None:
+async def test_upsert_and_the_most_recently_set_account_is_used(services: Runtime) -> None:
     async with transaction(services.sessions) as session:
         assert await get_credentials(session, "youtube") is None
     first = await store(services, "first", youtube_values("1"))
@@ -134,7 +134,7 @@ async def test_upsert_and_the_most_recently_set_account_is_used(services: Servic
     ]
 
 
-async def test_ciphertext_copied_to_another_row_fails_to_decrypt(services: Services) -> None:
+async def test_ciphertext_copied_to_another_row_fails_to_decrypt(services: Runtime) -> None:
     other = await store(services, "other", youtube_values("o"))
     victim = await store(services, "victim", youtube_values("v"))  # the one publishing uses
     envelopes = {r[0]: r[3] for r in await stored_rows(services)}
@@ -182,7 +182,7 @@ INVALID = {
 
 @pytest.mark.parametrize("case", list(INVALID))
 async def test_an_invalid_document_is_a_clear_error_and_changes_nothing(
-    services: Services, case: str
+    services: Runtime, case: str
 ) -> None:
     await store(services, "kept", youtube_values("k"))
     before, audited = await stored_rows(services), await audit_targets(services)
@@ -201,14 +201,14 @@ async def test_an_invalid_document_is_a_clear_error_and_changes_nothing(
                         provider="youtube",
                         account=account,
                         values=orjson.loads(document),
-                        actor=None,
+                        actor_id=None,
                         ctx=None,
                     )
     assert await stored_rows(services) == before
     assert await audit_targets(services) == audited
 
 
-async def test_unknown_provider_and_bad_account_are_refused(services: Services) -> None:
+async def test_unknown_provider_and_bad_account_are_refused(services: Runtime) -> None:
     async with transaction(services.sessions) as session:
         with pytest.raises(CredentialsError, match="unknown publisher 'vimeo'; known: youtube"):
             await set_credentials(
@@ -216,7 +216,7 @@ async def test_unknown_provider_and_bad_account_are_refused(services: Services) 
                 provider="vimeo",
                 account="a",
                 values=youtube_values(),
-                actor=None,
+                actor_id=None,
                 ctx=None,
             )
         with pytest.raises(CredentialsError, match="account name must be 1 to 100"):
@@ -225,7 +225,7 @@ async def test_unknown_provider_and_bad_account_are_refused(services: Services) 
                 provider="youtube",
                 account="  ",
                 values=youtube_values(),
-                actor=None,
+                actor_id=None,
                 ctx=None,
             )
     assert await stored_rows(services) == []
@@ -234,14 +234,14 @@ async def test_unknown_provider_and_bad_account_are_refused(services: Services) 
 async def test_rotation_reseals_the_credentials(settings: Settings) -> None:
     old, new = _key("kid1"), _key("kid2")
     write_data_keys(settings, old)
-    built = build_services(settings)
+    built = build_runtime(settings)
     try:
         row_id = await store(built, "rotated", youtube_values("r"))
     finally:
         await built.close()
 
     write_data_keys(settings, f"{new},{old}")
-    built = build_services(settings)
+    built = build_runtime(settings)
     try:
         report = await rotate_data_keys(built.sessions, built.data_protection)
         counts = {(c.table, c.column): (c.rotated, c.failed) for c in report.columns}
@@ -252,7 +252,7 @@ async def test_rotation_reseals_the_credentials(settings: Settings) -> None:
         await built.close()
 
     write_data_keys(settings, new)  # kid1 retired
-    built = build_services(settings)
+    built = build_runtime(settings)
     try:
         async with transaction(built.sessions) as session:
             assert await get_credentials(session, "youtube") == youtube_values("r")
@@ -278,7 +278,7 @@ def test_cli_reads_stdin_stores_encrypted_and_never_echoes(
     assert "Walrus" not in result.output  # stdout and stderr (the JSON logs)
 
     async def check() -> None:
-        built = build_services(settings)
+        built = build_runtime(settings)
         try:
             ((_, provider, account, sealed),) = await stored_rows(built)
             assert (provider, account) == ("youtube", "Cli Channel")
@@ -303,7 +303,7 @@ def test_cli_reads_stdin_stores_encrypted_and_never_echoes(
     assert "Walrus" not in result.output
 
     async def unchanged() -> None:
-        built = build_services(settings)
+        built = build_runtime(settings)
         try:
             assert [r[2] for r in await stored_rows(built)] == ["Cli Channel"]
         finally:

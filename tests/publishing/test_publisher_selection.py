@@ -16,16 +16,16 @@ import pytest
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.models import JobStatus, Schedule, ScheduleStatus
-from faceless.publishing import tasks
 from faceless.publishing.base import Publisher
 from faceless.publishing.credentials import set_credentials
 from faceless.publishing.factory import select_publisher
 from faceless.publishing.outbox import OutboxPublisher
 from faceless.publishing.youtube import SECRET_NAMES, YouTubePublisher
-from faceless.services import Services, build_services
+from faceless.runtime.container import Runtime, build_runtime
+from faceless.schedule import tasks
+from faceless.schedule.tasks import publish_due
 from faceless.settings import Settings
 from faceless.worker.runner import run_job
-from faceless.worker.scheduler import publish_due
 from tests.publishing.test_publisher_credentials import youtube_values
 from tests.worker.support import add_schedule, add_user, add_video, get_job, get_row
 
@@ -56,11 +56,11 @@ def chosen(monkeypatch: pytest.MonkeyPatch) -> list[Publisher]:
 
 
 @pytest.fixture
-async def make_services(settings: Settings) -> AsyncIterator[Callable[[], Services]]:
-    built: list[Services] = []
+async def make_services(settings: Settings) -> AsyncIterator[Callable[[], Runtime]]:
+    built: list[Runtime] = []
 
-    def make() -> Services:
-        services = build_services(settings)  # embedded queue, never started
+    def make() -> Runtime:
+        services = build_runtime(settings)  # embedded queue, never started
         built.append(services)
         return services
 
@@ -69,14 +69,14 @@ async def make_services(settings: Settings) -> AsyncIterator[Callable[[], Servic
         await services.close()
 
 
-async def store_credentials(services: Services, account: str, values: dict[str, str]) -> None:
+async def store_credentials(services: Runtime, account: str, values: dict[str, str]) -> None:
     async with transaction(services.sessions) as session:
         await set_credentials(
-            session, provider="youtube", account=account, values=values, actor=None, ctx=None
+            session, provider="youtube", account=account, values=values, actor_id=None, ctx=None
         )
 
 
-async def publish_once(services: Services) -> tuple[uuid.UUID, uuid.UUID]:
+async def publish_once(services: Runtime) -> tuple[uuid.UUID, uuid.UUID]:
     """Claim one due schedule and run its publish job; (schedule id, job id)."""
     owner = await add_user(services)
     video_id = await add_video(services, owner)
@@ -97,7 +97,7 @@ def secrets_of(publisher: Publisher) -> list[tuple[str, str, str]]:
 
 
 async def test_database_credentials_take_precedence_over_the_outbox(
-    make_services: Callable[[], Services], chosen: list[Publisher]
+    make_services: Callable[[], Runtime], chosen: list[Publisher]
 ) -> None:
     services = make_services()
     assert isinstance(services.publisher, OutboxPublisher)  # nothing in the secret store
@@ -121,7 +121,7 @@ async def test_database_credentials_take_precedence_over_the_outbox(
 
 
 async def test_database_credentials_take_precedence_over_the_secret_store(
-    settings: Settings, make_services: Callable[[], Services], chosen: list[Publisher]
+    settings: Settings, make_services: Callable[[], Runtime], chosen: list[Publisher]
 ) -> None:
     write_youtube_secrets(settings)
     services = make_services()
@@ -137,7 +137,7 @@ async def test_database_credentials_take_precedence_over_the_secret_store(
 
 
 async def test_outbox_stays_the_default_without_any_credentials(
-    make_services: Callable[[], Services], chosen: list[Publisher]
+    make_services: Callable[[], Runtime], chosen: list[Publisher]
 ) -> None:
     services = make_services()
     _schedule_id, job_id = await publish_once(services)

@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from faceless.app import create_app
 from faceless.models import Role
-from faceless.services import Services, build_services
+from faceless.runtime.container import Runtime, build_runtime
 from faceless.settings import (
     AuthSettings,
     HttpSettings,
@@ -79,7 +79,7 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 class EdgeApp:
     """One app instance; clients can be created for any peer address."""
 
-    def __init__(self, services: Services, app: FastAPI) -> None:
+    def __init__(self, services: Runtime, app: FastAPI) -> None:
         self.services = services
         self.app = app
         self._clients: list[httpx.AsyncClient] = []
@@ -120,8 +120,8 @@ class EdgeApp:
 @asynccontextmanager
 async def edge_app(settings: Settings) -> AsyncIterator[EdgeApp]:
     """The app with its lifespan running (embedded worker included)."""
-    services = build_services(settings)
-    app = create_app(settings, services=services)
+    services = build_runtime(settings)
+    app = create_app(settings, runtime=services)
     edge = EdgeApp(services, app)
     try:
         async with app.router.lifespan_context(app):

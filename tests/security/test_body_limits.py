@@ -25,7 +25,7 @@ import pytest
 import uvicorn
 
 from faceless.models import Role
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 from tests.api.helpers import assert_problem, snapshot
 from tests.fixtures import free_port
 from tests.security.conftest import EdgeApp, edge_app, edge_settings
@@ -54,13 +54,13 @@ async def auth(edge: EdgeApp) -> dict[str, str]:
     return await edge.bearer("uploader", Role.ADMIN)
 
 
-def uploads(services: Services) -> list[str]:
+def uploads(services: Runtime) -> list[str]:
     directory = services.settings.paths.uploads
     return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
 @asynccontextmanager
-async def unchanged(services: Services) -> AsyncIterator[None]:
+async def unchanged(services: Runtime) -> AsyncIterator[None]:
     """Asserts that the block stored nothing: no row changed, no upload left behind."""
     before = await snapshot(services)
     files = uploads(services)

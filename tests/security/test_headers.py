@@ -15,8 +15,8 @@ import pytest
 
 from faceless.app import create_app
 from faceless.models import Role
+from faceless.runtime.container import Runtime
 from faceless.security.headers import JSON_CSP
-from faceless.services import Services
 from tests.conftest import Accounts
 
 EXPECTED = {
@@ -65,10 +65,10 @@ def _body_for(operation: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
 async def test_every_route_and_error_path_carries_the_headers(
-    services: Services, accounts: Accounts, scheme: str
+    services: Runtime, accounts: Accounts, scheme: str
 ) -> None:
     auth = await accounts.headers("headers", Role.ADMIN)
-    app = create_app(services.settings, services=services)
+    app = create_app(services.settings, runtime=services)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://localhost") as http:
         schema = (await http.get("/openapi.json")).json()
@@ -105,8 +105,8 @@ async def test_every_route_and_error_path_carries_the_headers(
 
 
 @pytest.mark.parametrize("scheme", ["http", "https"])
-async def test_unhandled_500_carries_the_headers(services: Services, scheme: str) -> None:
-    app = create_app(services.settings, services=services)
+async def test_unhandled_500_carries_the_headers(services: Runtime, scheme: str) -> None:
+    app = create_app(services.settings, runtime=services)
 
     @app.get("/explode")
     async def explode() -> None:

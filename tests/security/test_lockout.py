@@ -34,7 +34,7 @@ from faceless.auth.service import LOCKOUT_MAX_SECONDS, lockout_seconds
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.models import AuditEvent, LoginThrottle
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 from tests.api.helpers import assert_problem
 from tests.conftest import PASSWORD
 from tests.fixtures import ManagedProcess, free_port
@@ -53,13 +53,13 @@ async def edge(tmp_path: Path, database_url: str) -> AsyncIterator[EdgeApp]:
         yield app
 
 
-async def throttle(services: Services, name: str) -> LoginThrottle | None:
+async def throttle(services: Runtime, name: str) -> LoginThrottle | None:
     async with transaction(services.sessions) as session:
         row: LoginThrottle | None = await session.get(LoginThrottle, name)
         return row
 
 
-async def expire_lock(services: Services, name: str) -> None:
+async def expire_lock(services: Runtime, name: str) -> None:
     """Jump to just after the current lock ends."""
     async with transaction(services.sessions) as session:
         await session.execute(
@@ -69,7 +69,7 @@ async def expire_lock(services: Services, name: str) -> None:
         )
 
 
-async def audit_actions(services: Services, target: str) -> list[tuple[str, str]]:
+async def audit_actions(services: Runtime, target: str) -> list[tuple[str, str]]:
     async with transaction(services.sessions) as session:
         rows = await session.execute(
             select(AuditEvent.action, AuditEvent.outcome)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from faceless.models import Role
-from faceless.security.edge import build_edge
+from faceless.security.edge_policy import build_edge
 from faceless.security.proxy import build_proxy_policy, resolve_client
 from faceless.settings import HttpSettings
 from tests.api.helpers import assert_problem, snapshot

@@ -28,7 +28,7 @@ from faceless.models import (
     Video,
     VideoStatus,
 )
-from faceless.services import Services
+from faceless.runtime.container import Runtime
 from faceless.settings import (
     DatabaseSettings,
     Environment,
@@ -91,7 +91,7 @@ def process_env(settings: Settings) -> dict[str, str | None]:
 WORKER_SCRIPT = (
     "from faceless.logging import configure_logging; configure_logging();"
     "from faceless.settings import load_settings;"
-    "from faceless.worker.celery_app import run_worker;"
+    "from faceless.runtime.celery_worker import run_worker;"
     "run_worker(load_settings(), concurrency=1)"
 )
 
@@ -106,7 +106,7 @@ def start_worker(
             "-m",
             "celery",
             "-A",
-            "faceless.worker.celery_app:celery_app",
+            "faceless.runtime.celery_worker:celery_app",
             "worker",
             "--pool=solo",
             "--loglevel=INFO",
@@ -126,13 +126,13 @@ def wait_until_ready(proc: ManagedProcess) -> None:
     proc.wait_for_line(r"ready\.", timeout=60)
 
 
-async def add_row(services: Services, row: Base) -> None:
+async def add_row(services: Runtime, row: Base) -> None:
     """Insert one ORM row in its own committed transaction."""
     async with transaction(services.sessions) as session:
         session.add(row)
 
 
-async def add_user(services: Services) -> uuid.UUID:
+async def add_user(services: Runtime) -> uuid.UUID:
     user_id = uuid.uuid4()
     await add_row(
         services,
@@ -147,7 +147,7 @@ async def add_user(services: Services) -> uuid.UUID:
 
 
 async def add_video(
-    services: Services, owner_id: uuid.UUID, *, title: str = "A faceless video"
+    services: Runtime, owner_id: uuid.UUID, *, title: str = "A faceless video"
 ) -> uuid.UUID:
     video_id = uuid.uuid4()
     await add_row(
@@ -167,7 +167,7 @@ async def add_video(
 
 
 async def add_schedule(
-    services: Services,
+    services: Runtime,
     owner_id: uuid.UUID,
     video_id: uuid.UUID,
     *,
@@ -190,7 +190,7 @@ async def add_schedule(
 
 
 async def add_transcribe_job(
-    services: Services,
+    services: Runtime,
     owner_id: uuid.UUID,
     wav: Path,
     *,
@@ -220,7 +220,7 @@ async def add_transcribe_job(
     return job_id
 
 
-async def get_job(services: Services, job_id: uuid.UUID) -> Job:
+async def get_job(services: Runtime, job_id: uuid.UUID) -> Job:
     return await get_row(services, Job, job_id)
 
 
@@ -230,7 +230,7 @@ def job_finished(job: Job) -> bool:
 
 
 async def wait_for_job(
-    services: Services,
+    services: Runtime,
     job_id: uuid.UUID,
     predicate: Callable[[Job], bool],
     *,
@@ -250,7 +250,7 @@ async def wait_for_job(
         await asyncio.sleep(0.1)
 
 
-async def cancel_like_the_api(services: Services, job_id: uuid.UUID) -> datetime:
+async def cancel_like_the_api(services: Runtime, job_id: uuid.UUID) -> datetime:
     """What DELETE /jobs/{id} does to a queued or running job, then the best-effort revoke."""
     now = utcnow()
     async with transaction(services.sessions) as session:
@@ -263,12 +263,12 @@ async def cancel_like_the_api(services: Services, job_id: uuid.UUID) -> datetime
     return now
 
 
-async def rows(services: Services, model: type[T]) -> list[T]:
+async def rows(services: Runtime, model: type[T]) -> list[T]:
     async with transaction(services.sessions) as session:
         return list((await session.scalars(select(model))).all())
 
 
-async def get_row(services: Services, model: type[T], key: uuid.UUID) -> T:
+async def get_row(services: Runtime, model: type[T], key: uuid.UUID) -> T:
     async with transaction(services.sessions) as session:
         return await session.get_one(model, key)
 

@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from faceless.models import JobStatus
-from faceless.services import Services, build_services
+from faceless.runtime.container import Runtime, build_runtime
 from faceless.settings import Settings
 from faceless.worker.celery_queue import CeleryQueue
 from faceless.worker.sweep import sweep_stale_jobs
@@ -54,8 +54,8 @@ def settings(tmp_path: Path, pg_url: str, redis_server: RedisServer) -> Settings
 
 
 @pytest.fixture
-async def services(settings: Settings) -> AsyncIterator[Services]:
-    built = build_services(settings)  # also writes the dev secrets the workers read
+async def services(settings: Settings) -> AsyncIterator[Runtime]:
+    built = build_runtime(settings)  # also writes the dev secrets the workers read
     assert isinstance(built.queue, CeleryQueue)
     await built.queue.start()
     try:
@@ -65,7 +65,7 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 
 
 async def test_celery_workers_run_cancel_and_recover_jobs(
-    services: Services, short_wav: Path, medium_wav: Path, long_wav: Path
+    services: Runtime, short_wav: Path, medium_wav: Path, long_wav: Path
 ) -> None:
     assert await services.queue.health() == "ok"
     owner = await add_user(services)

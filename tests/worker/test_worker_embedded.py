@@ -15,7 +15,7 @@ from sqlalchemy import update
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.models import Job, JobStatus
-from faceless.services import Services, build_services
+from faceless.runtime.container import Runtime, build_runtime
 from faceless.worker.embedded import EmbeddedQueue
 from faceless.worker.sweep import WORKER_STOPPED, sweep_stale_jobs
 from tests.worker.support import (
@@ -29,7 +29,7 @@ from tests.worker.support import (
 
 
 @pytest.fixture
-async def services(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Services]:
+async def services(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Runtime]:
     db = tmp_path / "faceless.db"
     shutil.copyfile(sqlite_template, db)
     settings = make_settings(
@@ -39,7 +39,7 @@ async def services(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Servi
         embedded_workers=2,
         scheduler_interval_seconds=0.2,
     )
-    built = build_services(settings)
+    built = build_runtime(settings)
     assert isinstance(built.queue, EmbeddedQueue)
     try:
         yield built
@@ -47,9 +47,7 @@ async def services(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Servi
         await built.close()
 
 
-async def test_embedded_runs_a_transcription_to_success(
-    services: Services, short_wav: Path
-) -> None:
+async def test_embedded_runs_a_transcription_to_success(services: Runtime, short_wav: Path) -> None:
     owner = await add_user(services)
     # Queued before start (as if left by the previous run): start() resumes it. Sending
     # it as well is harmless: one delivery wins the claim.
@@ -77,7 +75,7 @@ async def test_embedded_runs_a_transcription_to_success(
 
 
 async def test_embedded_close_hands_a_running_job_back_promptly(
-    services: Services, long_wav: Path
+    services: Runtime, long_wav: Path
 ) -> None:
     owner = await add_user(services)
     await services.queue.start()
@@ -94,7 +92,7 @@ async def test_embedded_close_hands_a_running_job_back_promptly(
 
 
 async def test_sweep_requeues_or_fails_stale_jobs_and_resends_lost_ones(
-    services: Services, short_wav: Path
+    services: Runtime, short_wav: Path
 ) -> None:
     owner = await add_user(services)
     max_attempts = services.settings.worker.max_attempts

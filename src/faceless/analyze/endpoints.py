@@ -4,8 +4,8 @@ from fastapi import APIRouter
 
 from faceless.analyze import service
 from faceless.analyze.schemas import AnalysisResponse, AnalyzeRequest
+from faceless.api.auth import CurrentUser
 from faceless.api.deps import ReadSession
-from faceless.auth.dependencies import CurrentUser
 
 router = APIRouter(tags=["analysis"])
 

@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from faceless.analyze.analyzer import Analysis
-from faceless.api.schemas import RequestModel, ResponseModel
+from faceless.schemas import RequestModel, ResponseModel
 from faceless.videos.fields import (
     TAGS_MAX_TOTAL,
     DescriptionStr,

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.analyze.analyzer import Analysis, analyze
 from faceless.analyze.schemas import AnalyzeRequest
-from faceless.auth.dependencies import Principal
-from faceless.videos.dependencies import find_visible_video
+from faceless.auth.principal import Principal
+from faceless.videos.service import find_visible_video
 
 # Above this many characters the analysis can take tens of milliseconds: run it in a
 # worker thread so it does not hold up every other request on the event loop.

@@ -1,31 +1,55 @@
-"""Dependencies every feature package shares: services, the DB scope, request context."""
+"""Dependencies every feature package shares: runtime, the DB scope, request context."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from faceless.auth.service import AuthRuntime
 from faceless.context import RequestContext
+from faceless.db.encryption import DataProtection
 from faceless.db.session import transaction
-from faceless.errors import request_id_of
-from faceless.services import Services
+from faceless.health.service import ReadinessTarget
+from faceless.secrets import SecretManager
+from faceless.security import request_state
+from faceless.worker.queue import JobQueue
+
+
+class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
+    """What endpoints use of the process's runtime container (``app.state.runtime``).
+
+    Declared here rather than imported, so features never depend on the entry layer
+    that builds the container.
+    """
+
+    @property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def data_protection(self) -> DataProtection: ...
+
+    @property
+    def queue(self) -> JobQueue: ...
+
+    @property
+    def secrets(self) -> SecretManager: ...
 
 
 # Every dependency here is ``async def``: FastAPI runs a plain ``def`` dependency in a
 # worker thread, and that hop costs more than the function itself.
-async def get_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+async def get_runtime(request: Request) -> AppRuntime:
+    runtime: AppRuntime = request.app.state.runtime
+    return runtime
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
+RuntimeDep = Annotated[AppRuntime, Depends(get_runtime)]
 
 
-async def _db_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
-    async with transaction(services.sessions) as session:
+async def _db_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with transaction(runtime.sessions) as session:
         yield session
 
 
@@ -34,8 +58,8 @@ async def _db_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 DbSession = Annotated[AsyncSession, Depends(_db_session, scope="function")]
 
 
-async def _read_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
-    async with services.read_sessions() as session:
+async def _read_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.read_sessions() as session:
         yield session
 
 
@@ -45,11 +69,10 @@ ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
 def request_context(request: Request) -> RequestContext:
-    state = request.scope.get("state") or {}
-    client_ip = state.get("client_ip")
+    client_ip = request_state.client_ip(request.scope)
     if client_ip is None and request.client is not None:
         client_ip = request.client.host
-    return RequestContext(client_ip=client_ip, request_id=request_id_of(request.scope))
+    return RequestContext(client_ip=client_ip, request_id=request_state.request_id(request.scope))
 
 
 async def _request_context(request: Request) -> RequestContext:

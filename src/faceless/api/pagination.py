@@ -11,7 +11,7 @@ from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
 
-from faceless.api.schemas import ResponseModel
+from faceless.schemas import ResponseModel
 
 T = TypeVar("T")
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faceless.api.deps import ReadSession, ServicesDep
+from faceless.api.auth import AdminUser
+from faceless.api.deps import ReadSession, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.audit import repository
 from faceless.audit.schemas import AuditEventOut, ChainVerification
-from faceless.audit.service import verify_chain
-from faceless.auth.dependencies import AdminUser
+from faceless.db.audit.verify import verify_chain
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -22,13 +22,11 @@ async def list_audit_events(
 
 
 @router.get("/verify", response_model=ChainVerification, response_model_exclude_unset=True)
-async def verify(
-    admin: AdminUser, session: ReadSession, services: ServicesDep
-) -> ChainVerification:
+async def verify(admin: AdminUser, session: ReadSession, runtime: RuntimeDep) -> ChainVerification:
     report = await verify_chain(
         session,
-        head_file=services.settings.audit_head_file,
-        keyring=services.data_protection.cipher.keyring,
+        head_file=runtime.settings.audit_head_file,
+        keyring=runtime.data_protection.cipher.keyring,
     )
     if report.valid:
         return ChainVerification(valid=True, entries=report.entries)

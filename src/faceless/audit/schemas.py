@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from faceless.api.schemas import ResponseModel, UtcDatetime
+from faceless.schemas import ResponseModel, UtcDatetime
 
 
 class AuditEventOut(ResponseModel):

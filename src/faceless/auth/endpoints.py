@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from faceless.api.deps import DbSession, RequestCtx, ServicesDep
+from faceless.api.auth import CurrentUser
+from faceless.api.deps import DbSession, RequestCtx, RuntimeDep
 from faceless.api.problems import UNAVAILABLE_RESPONSES
 from faceless.api.request_body import json_body_schema, parse_body, parse_optional_body
 from faceless.auth import service
-from faceless.auth.dependencies import CurrentUser
 from faceless.auth.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokenResponse
 from faceless.db.session import transaction
 from faceless.users.schemas import UserOut
@@ -29,11 +29,11 @@ def _token_response(tokens: TokenResponse, response: Response) -> TokenResponse:
     openapi_extra=json_body_schema(LoginRequest, form=True),
 )
 async def login(
-    request: Request, response: Response, services: ServicesDep, ctx: RequestCtx
+    request: Request, response: Response, runtime: RuntimeDep, ctx: RequestCtx
 ) -> TokenResponse:
     """Sign in with a username and password (JSON, or form-encoded for the docs page)."""
     body = await parse_body(request, LoginRequest, allow_form=True)
-    outcome = await service.login(services, username=body.username, password=body.password, ctx=ctx)
+    outcome = await service.login(runtime, username=body.username, password=body.password, ctx=ctx)
     if isinstance(outcome, service.AuthFailure):
         raise outcome.problem
     return _token_response(outcome, response)
@@ -41,10 +41,10 @@ async def login(
 
 @public_router.post("/refresh", response_model=TokenResponse, responses=UNAVAILABLE_RESPONSES)
 async def refresh(
-    body: RefreshRequest, response: Response, services: ServicesDep, ctx: RequestCtx
+    body: RefreshRequest, response: Response, runtime: RuntimeDep, ctx: RequestCtx
 ) -> TokenResponse:
-    async with transaction(services.sessions) as session:
-        outcome = await service.refresh(session, services, token=body.refresh_token, ctx=ctx)
+    async with transaction(runtime.sessions) as session:
+        outcome = await service.refresh(session, runtime, token=body.refresh_token, ctx=ctx)
     if isinstance(outcome, service.AuthFailure):
         raise outcome.problem
     return _token_response(outcome, response)
@@ -59,7 +59,7 @@ async def refresh(
 async def logout(
     request: Request,
     principal: CurrentUser,
-    services: ServicesDep,
+    runtime: RuntimeDep,
     session: DbSession,
     ctx: RequestCtx,
 ) -> Response:
@@ -67,7 +67,7 @@ async def logout(
     body = await parse_optional_body(request, LogoutRequest)
     await service.logout(
         session,
-        services,
+        runtime,
         user=principal.user,
         session_id=principal.session_id,
         refresh_token=body.refresh_token if body else None,

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.db.repository import affected_rows
 from faceless.models import AuthSession, LoginThrottle, RefreshToken, User
 
 
@@ -46,7 +47,7 @@ async def mark_refresh_used(session: AsyncSession, token_id: uuid.UUID, now: dat
         .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None))
         .values(used_at=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(result) > 0
 
 
 async def revoke_sessions(

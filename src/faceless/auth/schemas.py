@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from faceless.api.schemas import RequestModel, ResponseModel
+from faceless.schemas import RequestModel, ResponseModel
 
 RefreshTokenStr = Annotated[str, Field(min_length=16, max_length=256)]
 

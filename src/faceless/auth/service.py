@@ -11,21 +11,45 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from faceless.audit.service import record
 from faceless.auth import repository
 from faceless.auth.refresh_tokens import candidate_hashes, new_refresh_token, token_hash
 from faceless.auth.schemas import TokenResponse
 from faceless.context import RequestContext
+from faceless.crypto.keys import Keyring
+from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.errors import ProblemError
 from faceless.metrics import LOGIN_FAILURES
 from faceless.models import AuthSession, RefreshToken, User
-from faceless.services import Services
+from faceless.security.passwords import PasswordHashing
+from faceless.security.tokens import TokenCodec
+from faceless.settings import Settings
 from faceless.users import repository as users_repository
+
+
+class AuthRuntime(Protocol):
+    """What signing in needs from the process (the runtime container)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def passwords(self) -> PasswordHashing: ...
+
+    @property
+    def signing_keys(self) -> Keyring: ...
+
+    @property
+    def tokens(self) -> TokenCodec: ...
+
 
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_BASE_SECONDS = 60
@@ -49,7 +73,7 @@ def _unauthorized(detail: str) -> AuthFailure:
 
 
 async def login(
-    services: Services, *, username: str, password: str, ctx: RequestContext
+    runtime: AuthRuntime, *, username: str, password: str, ctx: RequestContext
 ) -> TokenResponse | AuthFailure:
     """Sign in, counting the attempt *before* the password is checked.
 
@@ -64,13 +88,13 @@ async def login(
     3. on success reset the count and open a session; on failure only audit.
     """
     name = username.strip().lower()
-    async with transaction(services.sessions) as session:
+    async with transaction(runtime.sessions) as session:
         refused = await _claim_attempt(session, name, username, ctx)
         user = None if refused else await users_repository.get_by_username(session, name)
     if refused:
         return refused
-    ok = await services.passwords.verify(user.password_hash if user else None, password)
-    async with transaction(services.sessions) as session:
+    ok = await runtime.passwords.verify(user.password_hash if user else None, password)
+    async with transaction(runtime.sessions) as session:
         now = utcnow()
         if not ok or user is None or user.disabled:
             await record(
@@ -84,7 +108,7 @@ async def login(
             LOGIN_FAILURES.labels("invalid_credentials").inc()
             return _unauthorized(INVALID_CREDENTIALS)
         await repository.clear_throttle(session, name)
-        tokens = await _start_session(session, services, user, now)
+        tokens = await _start_session(session, runtime, user, now)
         await record(
             session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
         )
@@ -125,40 +149,44 @@ async def _claim_attempt(
 
 
 async def _start_session(
-    session: AsyncSession, services: Services, user: User, now: datetime
+    session: AsyncSession, runtime: AuthRuntime, user: User, now: datetime
 ) -> TokenResponse:
-    lifetime = timedelta(seconds=services.settings.auth.refresh_token_seconds)
+    lifetime = timedelta(seconds=runtime.settings.auth.refresh_token_seconds)
     auth_session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
     session.add(auth_session)
-    return await _issue(session, services, user, auth_session, now)
+    return await _issue(session, runtime, user, auth_session, now)
 
 
 async def _issue(
-    session: AsyncSession, services: Services, user: User, auth_session: AuthSession, now: datetime
+    session: AsyncSession,
+    runtime: AuthRuntime,
+    user: User,
+    auth_session: AuthSession,
+    now: datetime,
 ) -> TokenResponse:
     refresh = new_refresh_token()
     session.add(
         RefreshToken(
             session_id=auth_session.id,
-            token_hash=token_hash(services.signing_keys, refresh),
+            token_hash=token_hash(runtime.signing_keys, refresh),
             expires_at=auth_session.expires_at,
         )
     )
     await session.flush()
-    access = services.tokens.issue(user_id=user.id, session_id=auth_session.id, now=now)
+    access = runtime.tokens.issue(user_id=user.id, session_id=auth_session.id, now=now)
     return TokenResponse(
         access_token=access,
         refresh_token=refresh,
-        expires_in=services.settings.auth.access_token_seconds,
+        expires_in=runtime.settings.auth.access_token_seconds,
     )
 
 
 async def refresh(
-    session: AsyncSession, services: Services, *, token: str, ctx: RequestContext
+    session: AsyncSession, runtime: AuthRuntime, *, token: str, ctx: RequestContext
 ) -> TokenResponse | AuthFailure:
     now = utcnow()
     found = await repository.find_refresh_token(
-        session, candidate_hashes(services.signing_keys, token)
+        session, candidate_hashes(runtime.signing_keys, token)
     )
     if found is None:
         return _unauthorized("The refresh token is invalid.")
@@ -181,7 +209,7 @@ async def refresh(
             ctx=ctx,
         )
         return _unauthorized("The refresh token is invalid.")
-    tokens = await _issue(session, services, user, auth_session, now)
+    tokens = await _issue(session, runtime, user, auth_session, now)
     await record(
         session,
         action="auth.refresh",
@@ -194,7 +222,7 @@ async def refresh(
 
 async def logout(
     session: AsyncSession,
-    services: Services,
+    runtime: AuthRuntime,
     *,
     user: User,
     session_id: uuid.UUID,
@@ -207,7 +235,7 @@ async def logout(
     )
     if refresh_token:
         found = await repository.find_refresh_token(
-            session, candidate_hashes(services.signing_keys, refresh_token)
+            session, candidate_hashes(runtime.signing_keys, refresh_token)
         )
         if found and found[2].id == user.id:
             await repository.revoke_sessions(

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from faceless.audit.chain import Reason
-from faceless.audit.export import ExportResult, HeadSigner, Outcome, export_head
-from faceless.audit.service import ChainReport, verify_chain
+from faceless.db.audit.chain import Reason
+from faceless.db.audit.head_export import ExportResult, HeadSigner, Outcome, export_head
+from faceless.db.audit.verify import ChainReport, verify_chain
 from faceless.db.session import transaction
-from faceless.services import build_services
+from faceless.runtime.container import build_runtime
 from faceless.settings import Settings, load_settings
 
 # Failures only the off-database export can reveal, or that concern the export itself.
@@ -21,29 +21,29 @@ app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 
 
 async def _verify(settings: Settings) -> ChainReport:
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     try:
-        async with transaction(services.sessions) as session:
+        async with transaction(runtime.sessions) as session:
             return await verify_chain(
                 session,
                 head_file=settings.audit_head_file,
-                keyring=services.data_protection.cipher.keyring,
+                keyring=runtime.data_protection.cipher.keyring,
             )
     finally:
-        await services.engine.dispose()
+        await runtime.engine.dispose()
 
 
 async def _export(settings: Settings, *, force: bool) -> ExportResult:
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     try:
         return await export_head(
-            services.read_sessions,
-            HeadSigner(services.data_protection.cipher.keyring),
+            runtime.read_sessions,
+            HeadSigner(runtime.data_protection.cipher.keyring),
             settings.audit_head_file,
             force=force,
         )
     finally:
-        await services.engine.dispose()
+        await runtime.engine.dispose()
 
 
 @app.command("verify")

@@ -6,19 +6,19 @@ import asyncio
 
 import typer
 
-from faceless.db.hardening import Check, Status, format_check, run_checks
-from faceless.services import build_services
+from faceless.db.verify.runner import Check, Status, format_check, run_checks
+from faceless.runtime.container import build_runtime
 from faceless.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Database hardening checks.")
 
 
 async def _verify(settings: Settings) -> list[Check]:
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     try:
-        return await run_checks(services)
+        return await run_checks(runtime)
     finally:
-        await services.engine.dispose()
+        await runtime.engine.dispose()
 
 
 @app.command("verify")

@@ -8,20 +8,20 @@ from typing import Annotated
 import typer
 
 from faceless.keys.service import RotationReport, rotate_data_keys
-from faceless.services import build_services
+from faceless.runtime.container import build_runtime
 from faceless.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Data encryption keys (DATA_ENCRYPTION_KEY).")
 
 
 async def _rotate(settings: Settings, batch_size: int) -> RotationReport:
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     try:
         return await rotate_data_keys(
-            services.sessions, services.data_protection, batch_size=batch_size
+            runtime.sessions, runtime.data_protection, batch_size=batch_size
         )
     finally:
-        await services.engine.dispose()
+        await runtime.engine.dispose()
 
 
 def format_report(report: RotationReport) -> str:

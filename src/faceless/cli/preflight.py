@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from faceless.secrets import SecretsConfigError
+from faceless.secrets.loading import load_secrets
 from faceless.secrets.validation import SecretsInvalidError
-from faceless.services import load_secrets
 from faceless.settings import Settings
 
 

@@ -17,7 +17,7 @@ import typer
 from faceless.cli.preflight import require_valid_secrets
 from faceless.db.session import transaction
 from faceless.publishing.credentials import CredentialsError, parse_credentials, set_credentials
-from faceless.services import build_services
+from faceless.runtime.container import build_runtime
 from faceless.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Publishing accounts and their credentials.")
@@ -30,14 +30,14 @@ class Provider(StrEnum):
 
 
 async def _store(settings: Settings, provider: str, account: str, values: dict[str, str]) -> None:
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     try:
-        async with transaction(services.sessions) as session:
+        async with transaction(runtime.sessions) as session:
             await set_credentials(
-                session, provider=provider, account=account, values=values, actor=None, ctx=None
+                session, provider=provider, account=account, values=values, actor_id=None, ctx=None
             )
     finally:
-        await services.engine.dispose()
+        await runtime.engine.dispose()
 
 
 def _read_document() -> str:

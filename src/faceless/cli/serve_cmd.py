@@ -40,6 +40,7 @@ from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
 from faceless.logging import configure_logging
+from faceless.runtime.container import build_runtime
 from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
 from faceless.security.headers import build_header_policy
 from faceless.security.passwords import PasswordHashing
@@ -47,7 +48,6 @@ from faceless.security.redirect import build_redirect_app
 from faceless.security.tls import TlsError
 from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
 from faceless.security.tls.context import ServerContextFactory, build_server_context
-from faceless.services import build_services
 from faceless.settings import Settings, load_settings
 from faceless.users.service import bootstrap_admin
 
@@ -55,12 +55,12 @@ _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 async def _first_run(settings: Settings) -> str | None:
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     try:
-        async with transaction(services.sessions) as session:
+        async with transaction(runtime.sessions) as session:
             return await bootstrap_admin(session, PasswordHashing(1))
     finally:
-        await services.engine.dispose()
+        await runtime.engine.dispose()
 
 
 def prepare(settings: Settings) -> None:
@@ -188,24 +188,7 @@ def serve(
     """Run the API: HTTPS plus an HTTP→HTTPS redirect, or plain HTTP behind a proxy."""
     settings = load_settings()
     configure_logging()
-    factory: ServerContextFactory | None = None
-    redirect: RedirectListener | None = None
-    try:
-        if behind_proxy:
-            if not settings.http.trusted_proxies:
-                typer.echo(
-                    "warning: --behind-proxy without TRUSTED_PROXIES: X-Forwarded-Proto and "
-                    "X-Forwarded-For are ignored, so no HSTS and every client is the proxy",
-                    err=True,
-                )
-        else:
-            factory = prepare_tls(settings)
-            if redirect_port:
-                redirect = RedirectListener(settings, host, redirect_port)
-                _check_public_url(settings, port)
-    except (TlsError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    factory, redirect = _listeners(settings, host, port, redirect_port, behind_proxy=behind_proxy)
     require_valid_secrets(settings)
     prepare(settings)
     if factory is not None:
@@ -230,25 +213,53 @@ def serve(
         write_pid_file(pid_path)
         scheme = "http" if factory is None else "https"
         typer.echo(f"Serving {scheme.upper()} on {_origin(scheme, host, port)}")
-        uvicorn.run(
-            "faceless.main:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            # A spawned worker answers the supervisor's health pings only once it has
-            # imported the whole app; on a busy machine that takes longer than uvicorn's
-            # 5 s default, and the supervisor would kill and respawn it forever.
-            timeout_worker_healthcheck=30,
-            ssl_context_factory=factory,
-            server_header=False,
-            # Client IP and scheme come from faceless.security.proxy, trusted proxies only.
-            proxy_headers=False,
-            access_log=False,
-            log_config=None,
-            lifespan="on",
-        )
+        _run_api(host, port, workers=workers, tls=factory)
     finally:
         remove_pid_file(pid_path)
         if redirect is not None:
             redirect.stop()
+
+
+def _listeners(
+    settings: Settings, host: str, port: int, redirect_port: int, *, behind_proxy: bool
+) -> tuple[ServerContextFactory | None, RedirectListener | None]:
+    """The TLS context and the redirect listener to serve with; exit 2 if they are unusable."""
+    try:
+        if behind_proxy:
+            if not settings.http.trusted_proxies:
+                typer.echo(
+                    "warning: --behind-proxy without TRUSTED_PROXIES: X-Forwarded-Proto and "
+                    "X-Forwarded-For are ignored, so no HSTS and every client is the proxy",
+                    err=True,
+                )
+            return None, None
+        factory = prepare_tls(settings)
+        if not redirect_port:
+            return factory, None
+        redirect = RedirectListener(settings, host, redirect_port)
+        _check_public_url(settings, port)
+    except (TlsError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return factory, redirect
+
+
+def _run_api(host: str, port: int, *, workers: int, tls: ServerContextFactory | None) -> None:
+    uvicorn.run(
+        "faceless.main:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        # A spawned worker answers the supervisor's health pings only once it has
+        # imported the whole app; on a busy machine that takes longer than uvicorn's
+        # 5 s default, and the supervisor would kill and respawn it forever.
+        timeout_worker_healthcheck=30,
+        ssl_context_factory=tls,
+        server_header=False,
+        # Client IP and scheme come from faceless.security.proxy, trusted proxies only.
+        proxy_headers=False,
+        access_log=False,
+        log_config=None,
+        lifespan="on",
+    )

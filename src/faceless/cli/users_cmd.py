@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from faceless.db.session import transaction
 from faceless.errors import ProblemError, ValidationProblemError
 from faceless.models import Role
-from faceless.services import build_services
+from faceless.runtime.container import build_runtime
 from faceless.settings import Settings, load_settings
 from faceless.users.schemas import UserCreate
 from faceless.users.service import create_user
@@ -21,13 +21,13 @@ app = typer.Typer(no_args_is_help=True, help="Manage user accounts.")
 
 
 async def _create(settings: Settings, data: UserCreate) -> str:
-    services = build_services(settings)
+    runtime = build_runtime(settings)
     try:
-        async with transaction(services.sessions) as session:
-            user = await create_user(session, services.passwords, data=data, actor=None, ctx=None)
+        async with transaction(runtime.sessions) as session:
+            user = await create_user(session, runtime.passwords, data=data, actor=None, ctx=None)
         return str(user.id)
     finally:
-        await services.engine.dispose()
+        await runtime.engine.dispose()
 
 
 @app.command("create")

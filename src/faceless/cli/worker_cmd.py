@@ -15,7 +15,7 @@ def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Parallel jobs in this worker")] = 1,
 ) -> None:
     """Run a Celery worker (needs REDIS_URL)."""
-    from faceless.worker.celery_app import run_worker
+    from faceless.runtime.celery_worker import run_worker
 
     configure_logging()
     settings = require_valid_secrets(load_settings())
@@ -26,7 +26,7 @@ def worker(
 
 def scheduler() -> None:
     """Publish due schedules (safe to run several: each schedule is claimed once)."""
-    from faceless.worker.scheduler import run_scheduler_forever
+    from faceless.runtime.scheduler_process import run_scheduler_forever
 
     configure_logging()
     run_scheduler_forever(require_valid_secrets(load_settings()))

@@ -14,7 +14,7 @@ Design:
   ``after_insert``/``after_update`` put the plaintext back as the committed value;
   ``load``/``refresh`` open envelopes as rows arrive. A blind index column named by the
   type is kept in step with the value.
-* The keyring travels with the session, never globally: ``build_services`` puts a
+* The keyring travels with the session, never globally: ``build_runtime`` puts a
   :class:`DataProtection` into the ``info`` of its session factories, and the events
   and the Core helpers (:func:`seal_column`, :func:`open_column`) take it from there, so
   the API, the workers and the CLI use whatever keys their own start-up loaded. The key

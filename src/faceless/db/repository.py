@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CursorResult, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.base import Base
@@ -22,6 +23,37 @@ async def add(session: AsyncSession, row: M) -> M:
 async def delete(session: AsyncSession, row: Base) -> None:
     await session.delete(row)
     await session.flush()
+
+
+async def get_owned(
+    session: AsyncSession,
+    model: type[M],
+    row_id: uuid.UUID,
+    *,
+    owner_id: uuid.UUID | None,
+    for_update: bool = False,
+) -> M | None:
+    """The row ``row_id`` of ``model`` if ``owner_id`` owns it; ``owner_id`` None sees all.
+
+    One place for the ownership rule every feature shares: another user's row is simply
+    not found (the API answers 404, so its existence is not revealed).
+    """
+    query = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    if owner_id is not None:
+        query = query.where(model.owner_id == owner_id)  # type: ignore[attr-defined]
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).first()
+
+
+def affected_rows(result: Any) -> int:
+    """Rows an UPDATE/DELETE matched (SQLite) or changed (PostgreSQL): equal for our conditions."""
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+async def count_rows(session: AsyncSession, query: Select[Any]) -> int:
+    """How many rows ``query`` matches."""
+    return int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 TOTAL = "total"
@@ -54,5 +86,4 @@ async def paginate(
         return items, int(rows[0].total)
     if offset == 0:
         return [], 0
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    return [], int(total or 0)
+    return [], await count_rows(session, query)

@@ -5,9 +5,9 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from faceless.api.deps import ServicesDep
-from faceless.api.schemas import ResponseModel
+from faceless.api.deps import RuntimeDep
 from faceless.health.service import readiness
+from faceless.schemas import ResponseModel
 
 router = APIRouter(tags=["health"])
 
@@ -35,8 +35,8 @@ async def health() -> Liveness:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "A check failed; it is named."}},
 )
-async def ready(services: ServicesDep) -> Readiness | JSONResponse:
-    checks = await readiness(services)
+async def ready(runtime: RuntimeDep) -> Readiness | JSONResponse:
+    checks = await readiness(runtime)
     if all(state == "ok" for state in checks.values()):
         return Readiness(status="ready", checks=checks)
     body = Readiness(status="not ready", checks=checks)

@@ -12,7 +12,7 @@ import hmac
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 
-from faceless.api.deps import ServicesDep, request_context
+from faceless.api.deps import RuntimeDep, request_context
 from faceless.errors import ProblemError
 from faceless.metrics import REGISTRY
 from faceless.secrets import SecretBackendError
@@ -20,14 +20,14 @@ from faceless.secrets import SecretBackendError
 router = APIRouter(tags=["health"])
 
 
-async def _token_ok(request: Request, services: ServicesDep) -> bool:
+async def _token_ok(request: Request, runtime: RuntimeDep) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, presented = header.partition(" ")
     if scheme.lower() != "bearer" or not presented:
         return False
     try:
         # A thread: when the cache has expired, the read may go to Vault or AWS.
-        secret = await asyncio.to_thread(services.secrets.get, "METRICS_TOKEN")
+        secret = await asyncio.to_thread(runtime.secrets.get, "METRICS_TOKEN")
     except SecretBackendError:
         return False  # fail closed; the manager has logged and audited the failure
     return secret is not None and hmac.compare_digest(presented.encode(), secret.reveal().encode())
@@ -38,9 +38,9 @@ async def _token_ok(request: Request, services: ServicesDep) -> bool:
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_PLAIN_0_0_4: {}}}},
 )
-async def metrics(request: Request, services: ServicesDep) -> Response:
+async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     client_ip = request_context(request).client_ip
-    allowed = client_ip in services.settings.http.metrics_allow
-    if not allowed and not await _token_ok(request, services):
+    allowed = client_ip in runtime.settings.http.metrics_allow
+    if not allowed and not await _token_ok(request, runtime):
         raise ProblemError(403, "Metrics are not available to this client.")
     return Response(generate_latest(REGISTRY), headers={"content-type": CONTENT_TYPE_PLAIN_0_0_4})

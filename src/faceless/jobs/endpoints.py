@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from faceless.api.deps import DbSession, ReadSession, RequestCtx, ServicesDep
+from faceless.api.auth import CurrentUser, EditorUser
+from faceless.api.deps import DbSession, ReadSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
-from faceless.auth.dependencies import CurrentUser, EditorUser
 from faceless.jobs import service
 from faceless.jobs.schemas import JobOut, ResultFormat
 from faceless.models import JobKind, JobStatus
@@ -65,18 +65,14 @@ async def get_result(
 async def cancel_or_delete_job(
     job_id: uuid.UUID,
     editor: EditorUser,
-    services: ServicesDep,
+    runtime: RuntimeDep,
     session: DbSession,
     ctx: RequestCtx,
-    background: BackgroundTasks,
 ) -> Response | JobOut:
     job = await service.find_visible_job(session, job_id, editor, for_update=True)
     outcome = await service.cancel_or_delete(
-        session, job=job, actor=editor, uploads=services.settings.paths.uploads, ctx=ctx
+        session, job=job, actor=editor, settings=runtime.settings, queue=runtime.queue, ctx=ctx
     )
     if outcome.cancelled is None:
         return Response(status_code=204)
-    # After the commit (background tasks run once the response is out); best effort and
-    # idempotent, since the worker also stops at its next checkpoint.
-    background.add_task(services.queue.revoke, job.id)
     return JobOut.model_validate(outcome.cancelled)

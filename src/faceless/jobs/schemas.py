@@ -3,8 +3,8 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from faceless.api.schemas import ResponseModel, UtcDatetime
 from faceless.models import JobKind, JobStatus
+from faceless.schemas import ResponseModel, UtcDatetime
 
 
 class JobOut(ResponseModel):

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.audit.service import record
-from faceless.auth.dependencies import Principal
+from faceless.auth.principal import Principal
 from faceless.context import RequestContext
+from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
 from faceless.errors import ProblemError, conflict, not_found
-from faceless.jobs import repository
 from faceless.jobs.schemas import ResultFormat
 from faceless.models import Job, JobKind, JobStatus
-from faceless.transcription.formats import from_json_dict, to_srt, to_text, to_vtt
-from faceless.videos.dependencies import owner_scope
+from faceless.settings import Settings
+from faceless.speech.formats import from_json_dict, to_srt, to_text, to_vtt
+from faceless.worker import repository
+from faceless.worker.enqueue import delete_after_commit, revoke_after_commit
+from faceless.worker.queue import JobQueue
 
 MEDIA_TYPES = {
     ResultFormat.JSON: "application/json",
@@ -35,7 +35,7 @@ async def find_visible_job(
     session: AsyncSession, job_id: uuid.UUID, principal: Principal, *, for_update: bool = False
 ) -> Job:
     job = await repository.get_visible(
-        session, job_id, owner_id=owner_scope(principal), for_update=for_update
+        session, job_id, owner_id=principal.owner_scope, for_update=for_update
     )
     if job is None:
         raise not_found("job")
@@ -53,7 +53,7 @@ async def list_jobs(
 ) -> tuple[Sequence[Job], int]:
     return await repository.list_visible(
         session,
-        owner_id=owner_scope(principal),
+        owner_id=principal.owner_scope,
         status=status,
         kind=kind,
         limit=limit,
@@ -85,7 +85,13 @@ class DeleteOutcome:
 
 
 async def cancel_or_delete(
-    session: AsyncSession, *, job: Job, actor: Principal, uploads: Path, ctx: RequestContext
+    session: AsyncSession,
+    *,
+    job: Job,
+    actor: Principal,
+    settings: Settings,
+    queue: JobQueue,
+    ctx: RequestContext,
 ) -> DeleteOutcome:
     """Queued or running: cancel (the worker stops at its next checkpoint). Finished: delete."""
     if not job.status.finished:
@@ -95,10 +101,10 @@ async def cancel_or_delete(
         await record(
             session, action="job.cancel", actor_id=actor.id, target=f"job:{job.id}", ctx=ctx
         )
+        revoke_after_commit(session, queue, job.id)
         return DeleteOutcome(cancelled=job)
     if job.input_name:
-        with suppress(FileNotFoundError):
-            (uploads / job.input_name).unlink()
+        delete_after_commit(session, settings.paths.uploads / job.input_name)
     await repository.delete(session, job)
     await record(session, action="job.delete", actor_id=actor.id, target=f"job:{job.id}", ctx=ctx)
     return DeleteOutcome(cancelled=None)

@@ -11,7 +11,7 @@ from sqlalchemy import Column, Table, Text, and_, not_, select, type_coerce, upd
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.crypto.aead import PREFIX
-from faceless.worker.repository import rowcount
+from faceless.db.repository import affected_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,4 +65,4 @@ async def replace_value(
         .where(and_(pk == row_id, type_coerce(column, Text()) == old))
         .values({column.name: new, **extra})
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1

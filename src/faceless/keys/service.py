@@ -19,9 +19,9 @@ from sqlalchemy import Column, Table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from faceless.audit.service import record
 from faceless.crypto.aead import DecryptionError, is_envelope
 from faceless.crypto.hashing import normalise
+from faceless.db.audit.writer import record
 from faceless.db.base import Base
 from faceless.db.encryption import DataProtection, encrypted_fields
 from faceless.db.session import transaction

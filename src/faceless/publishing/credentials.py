@@ -19,20 +19,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.audit.service import record
+from faceless.context import RequestContext
+from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
 from faceless.models import PublisherCredential
-
-if TYPE_CHECKING:
-    from faceless.auth.dependencies import Principal
-    from faceless.context import RequestContext
+from faceless.publishing import repository
 
 # The OAuth values each provider needs, in a stable order.
 PROVIDER_KEYS: Mapping[str, tuple[str, ...]] = {
@@ -103,16 +99,13 @@ async def set_credentials(
     provider: str,
     account: str,
     values: Mapping[str, str],
-    actor: Principal | None,
+    actor_id: uuid.UUID | None,
     ctx: RequestContext | None,
 ) -> PublisherCredential:
     """Insert or replace the credentials of ``provider``/``account`` (flushes, no commit)."""
     account = _check_account(account)
     document = orjson.dumps(validate_credentials(provider, values)).decode()
-    query = select(PublisherCredential).where(
-        PublisherCredential.provider == provider, PublisherCredential.account == account
-    )
-    row = (await session.scalars(query)).one_or_none()
+    row = await repository.find(session, provider=provider, account=account)
     if row is None:
         row = PublisherCredential(
             id=uuid.uuid4(), provider=provider, account=account, credentials=document
@@ -122,7 +115,8 @@ async def set_credentials(
                 session.add(row)
         except IntegrityError:
             # Set concurrently for the same account: replace what the other one wrote.
-            row = (await session.scalars(query)).one()
+            row = await repository.find(session, provider=provider, account=account)
+            assert row is not None  # the concurrent insert committed it
             _replace(row, document)
     else:
         _replace(row, document)
@@ -130,7 +124,7 @@ async def set_credentials(
     await record(
         session,
         action="publisher.credentials_set",
-        actor_id=actor.id if actor is not None else None,
+        actor_id=actor_id,
         target=f"publisher:{provider}/{account}",
         ctx=ctx,
     )
@@ -146,14 +140,7 @@ def _replace(row: PublisherCredential, document: str) -> None:
 async def get_credentials(session: AsyncSession, provider: str) -> dict[str, str] | None:
     """The decrypted credentials of the most recently updated ``provider`` account."""
     _check_provider(provider)
-    row = (
-        await session.scalars(
-            select(PublisherCredential)
-            .where(PublisherCredential.provider == provider)
-            .order_by(PublisherCredential.updated_at.desc(), PublisherCredential.id)
-            .limit(1)
-        )
-    ).first()
+    row = await repository.newest(session, provider)
     if row is None:
         return None
     # The load event has opened the envelope (a DecryptionError names the row if not).

@@ -4,9 +4,9 @@ import uuid
 
 from fastapi import APIRouter, Response
 
+from faceless.api.auth import CurrentUser, EditorUser
 from faceless.api.deps import DbSession, ReadSession, RequestCtx
 from faceless.api.pagination import ListEnvelope, Page, envelope
-from faceless.auth.dependencies import CurrentUser, EditorUser
 from faceless.schedule import service
 from faceless.schedule.schemas import ScheduleCreate, ScheduleOut
 

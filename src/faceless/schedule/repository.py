@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.db.repository import add, paginate
-from faceless.models import Schedule, ScheduleStatus
+from faceless.db.repository import add, affected_rows, get_owned, paginate
+from faceless.models import Job, JobStatus, Schedule, ScheduleStatus
+
+
+def _pending_unclaimed() -> Any:
+    """Still pending and not yet claimed by a scheduler: the API may still cancel it."""
+    return (Schedule.status == ScheduleStatus.PENDING) & Schedule.claimed_at.is_(None)
 
 
 async def has_pending(session: AsyncSession, video_id: uuid.UUID) -> bool:
@@ -20,10 +27,7 @@ async def has_pending(session: AsyncSession, video_id: uuid.UUID) -> bool:
 async def get_visible(
     session: AsyncSession, schedule_id: uuid.UUID, *, owner_id: uuid.UUID | None
 ) -> Schedule | None:
-    query = select(Schedule).where(Schedule.id == schedule_id).with_for_update()
-    if owner_id is not None:
-        query = query.where(Schedule.owner_id == owner_id)
-    return (await session.scalars(query)).first()
+    return await get_owned(session, Schedule, schedule_id, owner_id=owner_id, for_update=True)
 
 
 async def list_visible(
@@ -40,11 +44,7 @@ async def list_visible(
 async def cancel_pending_for_video(session: AsyncSession, video_id: uuid.UUID) -> None:
     await session.execute(
         update(Schedule)
-        .where(
-            Schedule.video_id == video_id,
-            Schedule.status == ScheduleStatus.PENDING,
-            Schedule.claimed_at.is_(None),
-        )
+        .where(Schedule.video_id == video_id, _pending_unclaimed())
         .values(status=ScheduleStatus.CANCELLED)
     )
 
@@ -53,21 +53,69 @@ async def cancel_if_pending(session: AsyncSession, schedule_id: uuid.UUID) -> bo
     """Cancel unless a scheduler claimed it meanwhile; False when it was too late."""
     result = await session.execute(
         update(Schedule)
-        .where(
-            Schedule.id == schedule_id,
-            Schedule.status == ScheduleStatus.PENDING,
-            Schedule.claimed_at.is_(None),
-        )
+        .where(Schedule.id == schedule_id, _pending_unclaimed())
         .values(status=ScheduleStatus.CANCELLED)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return affected_rows(result) == 1
+
+
+async def get_by_job(session: AsyncSession, job_id: uuid.UUID) -> Schedule | None:
+    """The schedule a publish job was created for."""
+    return (await session.scalars(select(Schedule).where(Schedule.job_id == job_id))).first()
+
+
+async def due_ids(session: AsyncSession, *, now: datetime, limit: int) -> Sequence[uuid.UUID]:
+    """Due schedules nobody claimed yet, oldest first. Read without locks: the claim decides."""
+    query = (
+        select(Schedule.id)
+        .where(_pending_unclaimed(), Schedule.publish_at <= now)
+        .order_by(Schedule.publish_at)
+        .limit(limit)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def claim_due(
+    session: AsyncSession, schedule_id: uuid.UUID, *, now: datetime
+) -> Schedule | None:
+    """Claim a due schedule for this scheduler; None when another one won or it was cancelled.
+
+    A conditional UPDATE: on PostgreSQL a concurrent UPDATE of the row waits for the
+    first and re-checks the condition, on SQLite writers are serialised, so exactly
+    one caller sees a row count of 1.
+    """
+    result = await session.execute(
+        update(Schedule)
+        .where(Schedule.id == schedule_id, _pending_unclaimed(), Schedule.publish_at <= now)
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if affected_rows(result) != 1:
+        return None
+    return await session.get_one(Schedule, schedule_id)
+
+
+async def pending_with_cancelled_job(session: AsyncSession, *, limit: int) -> Sequence[Schedule]:
+    """Pending schedules whose publish job was cancelled before it ran (locked, skip-locked)."""
+    query = (
+        select(Schedule)
+        .join(Job, Job.id == Schedule.job_id)
+        .where(Schedule.status == ScheduleStatus.PENDING, Job.status == JobStatus.CANCELLED)
+        .limit(limit)
+        .with_for_update(of=Schedule, skip_locked=True)
+    )
+    return (await session.scalars(query)).all()
 
 
 __all__ = [
     "add",
     "cancel_if_pending",
     "cancel_pending_for_video",
+    "claim_due",
+    "due_ids",
+    "get_by_job",
     "get_visible",
     "has_pending",
     "list_visible",
+    "pending_with_cancelled_job",
 ]

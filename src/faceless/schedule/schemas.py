@@ -4,8 +4,8 @@ import uuid
 
 from pydantic import AwareDatetime
 
-from faceless.api.schemas import RequestModel, ResponseModel, UtcDatetime
 from faceless.models import Privacy, ScheduleStatus
+from faceless.schemas import RequestModel, ResponseModel, UtcDatetime
 
 
 class ScheduleCreate(RequestModel):

@@ -9,15 +9,15 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.audit.service import record
-from faceless.auth.dependencies import Principal
+from faceless.auth.principal import Principal
 from faceless.context import RequestContext
+from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
 from faceless.errors import conflict, not_found, unprocessable
 from faceless.models import Schedule, ScheduleStatus, VideoStatus
 from faceless.schedule import repository
 from faceless.schedule.schemas import ScheduleCreate
-from faceless.videos.dependencies import find_visible_video, owner_scope
+from faceless.videos.service import find_visible_video
 
 MAX_AHEAD = timedelta(days=365)
 
@@ -63,14 +63,14 @@ async def list_schedules(
     session: AsyncSession, *, principal: Principal, limit: int, offset: int
 ) -> tuple[Sequence[Schedule], int]:
     return await repository.list_visible(
-        session, owner_id=owner_scope(principal), limit=limit, offset=offset
+        session, owner_id=principal.owner_scope, limit=limit, offset=offset
     )
 
 
 async def cancel_schedule(
     session: AsyncSession, *, schedule_id: uuid.UUID, actor: Principal, ctx: RequestContext
 ) -> None:
-    schedule = await repository.get_visible(session, schedule_id, owner_id=owner_scope(actor))
+    schedule = await repository.get_visible(session, schedule_id, owner_id=actor.owner_scope)
     if schedule is None:
         raise not_found("schedule")
     # Conditional, not read-then-write: a scheduler may claim it at this very moment.

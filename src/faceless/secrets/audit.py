@@ -7,23 +7,23 @@ starts, and again after each reload. ``target`` is ``secret:NAME@backend``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from faceless.audit.service import record
+from faceless.db.audit.writer import record
 from faceless.db.session import transaction
-
-if TYPE_CHECKING:
-    from faceless.services import Services
+from faceless.secrets.manager import SecretEvent
 
 LOADED = "secrets.load"
 LOAD_FAILED = "secrets.load_failed"
 
 
-async def record_secret_events(services: Services) -> int:
-    """Write and forget the pending events, including any that arrive meanwhile."""
+async def record_secret_events(
+    sessions: async_sessionmaker[AsyncSession], events: list[SecretEvent]
+) -> int:
+    """Write and forget the pending ``events``, including any that arrive meanwhile."""
     written = 0
-    while pending := services.secret_events[:]:
-        async with transaction(services.sessions) as session:
+    while pending := events[:]:
+        async with transaction(sessions) as session:
             for event in pending:
                 await record(
                     session,
@@ -33,6 +33,6 @@ async def record_secret_events(services: Services) -> int:
                     target=f"secret:{event.name}@{event.backend}",
                     ctx=None,
                 )
-        del services.secret_events[: len(pending)]
+        del events[: len(pending)]
         written += len(pending)
     return written

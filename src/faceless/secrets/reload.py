@@ -2,7 +2,7 @@
 ``faceless secrets reload``.
 
 A reload re-reads every secret, validates the new set and only then swaps the keys in
-(see ``Services.reload_secrets``); a rotation that fails validation is logged and the
+(see ``Runtime.reload_secrets``); a rotation that fails validation is logged and the
 process keeps serving with the keys it had. The pid file lets the CLI find the server:
 ``faceless serve`` writes it (0600) and removes it on exit. With ``--workers N`` it
 names uvicorn's supervisor, which answers SIGHUP by restarting its workers gracefully,
@@ -17,37 +17,51 @@ import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from faceless.fileio import atomic_write
 from faceless.secrets.audit import record_secret_events
 from faceless.secrets.errors import SafeSecretError, SecretsConfigError
-from faceless.secrets.manager import SecretBackendError
-
-if TYPE_CHECKING:
-    from faceless.services import Services
+from faceless.secrets.manager import SecretBackendError, SecretEvent, SecretManager
 
 log = structlog.get_logger("faceless.secrets")
 
 
-async def reload_secrets(services: Services) -> bool:
+class Reloadable(Protocol):
+    """The process's holder of secrets and the keys made from them (the runtime container)."""
+
+    @property
+    def secrets(self) -> SecretManager: ...
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def secret_events(self) -> list[SecretEvent]: ...
+
+    def reload_secrets(self) -> None:
+        """Re-read every secret and swap the keys made from them in."""
+
+
+async def reload_secrets(runtime: Reloadable) -> bool:
     """Reload, swap and audit; True when the new secrets are in use."""
     try:
-        await asyncio.to_thread(services.reload_secrets)
+        await asyncio.to_thread(runtime.reload_secrets)
     except (SafeSecretError, SecretBackendError, SecretsConfigError) as exc:
         # The reason names every problem; a traceback would add nothing but noise.
         log.error("secrets.reload_failed", reason=str(exc))  # noqa: TRY400
         ok = False
     else:
-        log.info("secrets.reloaded", secrets=len(services.secrets.loaded()))
+        log.info("secrets.reloaded", secrets=len(runtime.secrets.loaded()))
         ok = True
-    await record_secret_events(services)
+    await record_secret_events(runtime.sessions, runtime.secret_events)
     return ok
 
 
-def install_sighup_reload(services: Services) -> Callable[[], None]:
+def install_sighup_reload(runtime: Reloadable) -> Callable[[], None]:
     """Reload on SIGHUP; returns the function that removes the handler.
 
     Only possible from the main thread's loop (where uvicorn runs the app); elsewhere,
@@ -57,7 +71,7 @@ def install_sighup_reload(services: Services) -> Callable[[], None]:
     tasks: set[asyncio.Task[bool]] = set()
 
     def on_sighup() -> None:
-        task = loop.create_task(reload_secrets(services))
+        task = loop.create_task(reload_secrets(runtime))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 

@@ -1,19 +1,20 @@
 from __future__ import annotations
 
 import uuid
-from contextlib import suppress
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.audit.service import record
-from faceless.auth.dependencies import Principal
+from faceless.auth.principal import Principal
 from faceless.context import RequestContext
+from faceless.db.audit.writer import record
 from faceless.errors import unprocessable
-from faceless.jobs import repository as jobs_repository
 from faceless.models import Job, JobKind, JobStatus
 from faceless.settings import Settings
-from faceless.videos.dependencies import find_visible_video
+from faceless.transcribe.uploads import check_duration
+from faceless.videos.service import find_visible_video
+from faceless.worker import repository as jobs_repository
+from faceless.worker.enqueue import discard_on_rollback, enqueue_after_commit
+from faceless.worker.queue import JobQueue
 
 # faster-whisper's multilingual models; PocketSphinx ships only US English.
 WHISPER_LANGUAGES = frozenset(
@@ -93,6 +94,32 @@ def check_language(settings: Settings, language: str) -> str:
     return language
 
 
+async def start_transcription(
+    session: AsyncSession,
+    *,
+    settings: Settings,
+    queue: JobQueue,
+    owner: Principal,
+    video_id: uuid.UUID | None,
+    language: str,
+    input_name: str,
+    ctx: RequestContext,
+) -> Job:
+    """Create the job for a stored upload; it is sent to a worker once the request commits.
+
+    The upload is removed if the request does not commit (bad audio, an unknown video,
+    any later failure), so a refused request leaves nothing behind.
+    """
+    upload = settings.paths.uploads / input_name
+    discard_on_rollback(session, upload)
+    await check_duration(upload, max_seconds=settings.worker.max_audio_seconds)
+    job = await create_transcription_job(
+        session, owner=owner, video_id=video_id, language=language, input_name=input_name, ctx=ctx
+    )
+    enqueue_after_commit(session, queue, job.id)
+    return job
+
+
 async def create_transcription_job(
     session: AsyncSession,
     *,
@@ -117,8 +144,3 @@ async def create_transcription_job(
     await jobs_repository.add(session, job)
     await record(session, action="job.create", actor_id=owner.id, target=f"job:{job.id}", ctx=ctx)
     return job
-
-
-def discard_upload(directory: Path, name: str) -> None:
-    with suppress(FileNotFoundError):
-        (directory / name).unlink()

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import anyio.to_thread
 import orjson
 
 from faceless.settings import Settings
-from faceless.transcription import (
+from faceless.speech import (
     AudioError,
     Transcript,
     UnsupportedLanguageError,
@@ -26,11 +25,8 @@ from faceless.transcription import (
     to_json_dict,
 )
 from faceless.worker.cancellation import JobError, JobMonitor
-from faceless.worker.handlers import JobHandler
+from faceless.worker.handlers import JobContext, JobHandler
 from faceless.worker.repository import ClaimedJob
-
-if TYPE_CHECKING:
-    from faceless.services import Services
 
 # Share of the progress bar given to decoding; recognition takes the rest.
 DECODE_SHARE = 0.1
@@ -44,8 +40,8 @@ def upload_path(settings: Settings, job: ClaimedJob) -> Path:
     return settings.paths.uploads / name
 
 
-async def run_transcription(services: Services, job: ClaimedJob, monitor: JobMonitor) -> str:
-    settings = services.settings
+async def run_transcription(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> str:
+    settings = ctx.settings
     path = upload_path(settings, job)
 
     def transcribe() -> Transcript:

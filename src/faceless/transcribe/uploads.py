@@ -11,14 +11,13 @@ import os
 import secrets
 from contextlib import suppress
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import anyio
 from anyio.to_thread import run_sync
-from fastapi import UploadFile
 
 from faceless.errors import ProblemError, unprocessable
-from faceless.transcription.decode import (
+from faceless.speech.decode import (
     SNIFF_BYTES,
     AudioError,
     probe_duration,
@@ -28,7 +27,13 @@ from faceless.transcription.decode import (
 CHUNK = 256 * 1024
 
 
-async def store_upload(upload: UploadFile, directory: Path, *, max_bytes: int) -> str:
+class Upload(Protocol):
+    """An uploaded file being received (FastAPI's ``UploadFile`` is one)."""
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+async def store_upload(upload: Upload, directory: Path, *, max_bytes: int) -> str:
     """Copy the upload to ``directory``; returns the stored name. Raises problems on bad input."""
     name = secrets.token_hex(16) + ".audio"
     path = directory / name

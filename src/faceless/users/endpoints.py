@@ -4,9 +4,9 @@ import uuid
 
 from fastapi import APIRouter, Response
 
-from faceless.api.deps import DbSession, ReadSession, RequestCtx, ServicesDep
+from faceless.api.auth import AdminUser, CurrentUser
+from faceless.api.deps import DbSession, ReadSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
-from faceless.auth.dependencies import AdminUser, CurrentUser
 from faceless.users import service
 from faceless.users.schemas import PasswordChange, UserCreate, UserOut, UserUpdate
 
@@ -15,9 +15,9 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 @router.post("", status_code=201, response_model=UserOut)
 async def create_user(
-    body: UserCreate, admin: AdminUser, services: ServicesDep, session: DbSession, ctx: RequestCtx
+    body: UserCreate, admin: AdminUser, runtime: RuntimeDep, session: DbSession, ctx: RequestCtx
 ) -> UserOut:
-    user = await service.create_user(session, services.passwords, data=body, actor=admin, ctx=ctx)
+    user = await service.create_user(session, runtime.passwords, data=body, actor=admin, ctx=ctx)
     return UserOut.model_validate(user)
 
 
@@ -39,13 +39,13 @@ async def update_user(
 async def change_password(
     body: PasswordChange,
     principal: CurrentUser,
-    services: ServicesDep,
+    runtime: RuntimeDep,
     session: DbSession,
     ctx: RequestCtx,
 ) -> Response:
     await service.change_password(
         session,
-        services.passwords,
+        runtime.passwords,
         principal=principal,
         current_password=body.current_password,
         new_password=body.new_password,

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.crypto.hashing import normalise
 from faceless.db.encryption import protection_of
-from faceless.db.repository import add
+from faceless.db.repository import add, count_rows
 from faceless.models import User
 
 
@@ -32,7 +32,7 @@ async def email_taken(session: AsyncSession, email: str) -> bool:
 
 
 async def count_users(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(User)) or 0)
+    return await count_rows(session, select(User))
 
 
 async def list_users(session: AsyncSession, *, limit: int, offset: int) -> Sequence[User]:

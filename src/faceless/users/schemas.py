@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from faceless.api.schemas import PatchModel, RequestModel, ResponseModel, UtcDatetime
 from faceless.models import Role
+from faceless.schemas import PatchModel, RequestModel, ResponseModel, UtcDatetime
 
 Username = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.audit.service import record
 from faceless.auth import repository as auth_repository
-from faceless.auth.dependencies import Principal
+from faceless.auth.principal import Principal
 from faceless.context import RequestContext
+from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
 from faceless.errors import ProblemError, conflict, not_found, unprocessable
 from faceless.models import Role, User

@@ -1,4 +1,4 @@
-"""Ownership: a video another user owns does not exist, as far as the caller can tell."""
+"""``Depends`` wrappers for video routes: the path's video, if the caller may see it."""
 
 from __future__ import annotations
 
@@ -6,28 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from faceless.api.auth import CurrentUser
 from faceless.api.deps import DbSession
-from faceless.auth.dependencies import CurrentUser, Principal
-from faceless.errors import not_found
 from faceless.models import Video
-from faceless.videos import repository
-
-
-def owner_scope(principal: Principal) -> uuid.UUID | None:
-    return None if principal.is_admin else principal.id
-
-
-async def find_visible_video(
-    session: AsyncSession, video_id: uuid.UUID, principal: Principal, *, for_update: bool = False
-) -> Video:
-    video = await repository.get_visible(
-        session, video_id, owner_id=owner_scope(principal), for_update=for_update
-    )
-    if video is None:
-        raise not_found("video")
-    return video
+from faceless.videos.service import find_visible_video
 
 
 async def _visible_video(video_id: uuid.UUID, principal: CurrentUser, session: DbSession) -> Video:

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from faceless.api.auth import CurrentUser, EditorUser
 from faceless.api.deps import DbSession, ReadSession, RequestCtx
 from faceless.api.pagination import ListEnvelope, Page, envelope
-from faceless.auth.dependencies import CurrentUser, EditorUser
 from faceless.models import VideoStatus
 from faceless.videos import service
 from faceless.videos.dependencies import VisibleVideo

@@ -3,17 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.encryption import open_column
-from faceless.db.repository import TOTAL, add, delete, paginate
+from faceless.db.repository import TOTAL, add, delete, get_owned, paginate
 from faceless.models import Video, VideoStatus
-
-
-def _visible(query: Select[Video], owner_id: uuid.UUID | None) -> Select[Video]:
-    # owner_id None means an administrator: every user's videos are visible.
-    return query if owner_id is None else query.where(Video.owner_id == owner_id)
 
 
 async def get_visible(
@@ -23,10 +18,13 @@ async def get_visible(
     owner_id: uuid.UUID | None,
     for_update: bool = False,
 ) -> Video | None:
-    query = _visible(select(Video).where(Video.id == video_id), owner_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.scalars(query)).first()
+    return await get_owned(session, Video, video_id, owner_id=owner_id, for_update=for_update)
+
+
+async def get_by_id(
+    session: AsyncSession, video_id: uuid.UUID, *, for_update: bool = False
+) -> Video | None:
+    return await session.get(Video, video_id, with_for_update=for_update)
 
 
 async def list_visible(
@@ -67,4 +65,4 @@ async def list_visible(
     return items, total
 
 
-__all__ = ["add", "delete", "get_visible", "list_visible"]
+__all__ = ["add", "delete", "get_by_id", "get_visible", "list_visible"]

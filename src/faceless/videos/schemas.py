@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import uuid
 
-from faceless.api.schemas import PatchModel, RequestModel, ResponseModel, UtcDatetime
 from faceless.models import Privacy, VideoStatus
+from faceless.schemas import PatchModel, RequestModel, ResponseModel, UtcDatetime
 from faceless.videos.fields import DescriptionStr, ScriptStr, TagList, TitleStr
 
 

@@ -5,14 +5,26 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.audit.service import record
-from faceless.auth.dependencies import Principal
+from faceless.auth.principal import Principal
 from faceless.context import RequestContext
+from faceless.db.audit.writer import record
+from faceless.errors import not_found
 from faceless.models import Video, VideoStatus
 from faceless.schedule import repository as schedule_repository
 from faceless.videos import repository
-from faceless.videos.dependencies import owner_scope
 from faceless.videos.schemas import VideoCreate, VideoUpdate
+
+
+async def find_visible_video(
+    session: AsyncSession, video_id: uuid.UUID, principal: Principal, *, for_update: bool = False
+) -> Video:
+    """The video if ``principal`` may see it; another user's video is a 404."""
+    video = await repository.get_visible(
+        session, video_id, owner_id=principal.owner_scope, for_update=for_update
+    )
+    if video is None:
+        raise not_found("video")
+    return video
 
 
 async def create_video(
@@ -44,7 +56,7 @@ async def list_videos(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     return await repository.list_visible(
-        session, owner_id=owner_scope(principal), status=status, limit=limit, offset=offset
+        session, owner_id=principal.owner_scope, status=status, limit=limit, offset=offset
     )
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.models import JobStatus
-from faceless.transcription.engines.base import TranscriptionCancelled
+from faceless.speech.engines.base import TranscriptionCancelled
 from faceless.worker import repository
 
 logger = logging.getLogger(__name__)

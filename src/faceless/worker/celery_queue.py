@@ -1,7 +1,7 @@
 """The production JobQueue: jobs go to Celery workers through Redis.
 
 Celery's client calls block on the network, so each runs in a thread; the retry
-policy (celery_app.py) bounds how long a send can take when Redis is down.
+policy (celery_config.py) bounds how long a send can take when Redis is down.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from celery import Celery
 
 from faceless.settings import Settings
-from faceless.worker.celery_app import QUEUE, TASK_NAME, create_celery_app
+from faceless.worker.celery_config import QUEUE, TASK_NAME, create_celery_app
 
 logger = logging.getLogger(__name__)
 

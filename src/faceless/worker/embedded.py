@@ -13,15 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING
 
 from faceless.db.session import transaction
 from faceless.worker import repository
+from faceless.worker.enqueue import enqueue_after_commit
+from faceless.worker.handlers import JobContext
 from faceless.worker.runner import run_job
 from faceless.worker.scheduler import run_scheduler
-
-if TYPE_CHECKING:
-    from faceless.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +31,8 @@ CLOSE_GRACE_SECONDS = 10.0
 class EmbeddedQueue:
     name = "embedded"
 
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, ctx: JobContext) -> None:
+        self._ctx = ctx
         self._queue: asyncio.Queue[uuid.UUID] = asyncio.Queue()
         # Ids waiting in the queue, so repeated sends (sweep, recovery) do not pile up.
         self._waiting: set[uuid.UUID] = set()
@@ -49,7 +47,7 @@ class EmbeddedQueue:
         while not old.empty():
             self._queue.put_nowait(old.get_nowait())
         self._stop = asyncio.Event()
-        workers = self._services.settings.worker.embedded_workers
+        workers = self._ctx.settings.worker.embedded_workers
         self._tasks = [
             asyncio.create_task(self._consume(), name=f"faceless-embedded-worker-{n}")
             for n in range(workers)
@@ -91,26 +89,26 @@ class EmbeddedQueue:
             job_id = await self._queue.get()
             self._waiting.discard(job_id)
             try:
-                await run_job(self._services, job_id)
+                await run_job(self._ctx, job_id)
             except Exception:
                 logger.exception("embedded worker: job %s crashed the runner", job_id)
 
     async def _recover_and_schedule(self) -> None:
         await self._recover()
         await run_scheduler(
-            self._services,
+            self._ctx,
             stop=self._stop,
-            interval=self._services.settings.worker.scheduler_interval_seconds,
+            interval=self._ctx.settings.worker.scheduler_interval_seconds,
         )
 
     async def _recover(self) -> None:
         try:
-            async with transaction(self._services.sessions) as session:
+            async with transaction(self._ctx.sessions) as session:
                 queued = await repository.queued_ids(session, limit=RECOVER_LIMIT)
+                for job_id in queued:
+                    enqueue_after_commit(session, self, job_id)
         except Exception:
             logger.warning("could not look for queued jobs to resume", exc_info=True)
             return
-        for job_id in queued:
-            await self.enqueue(job_id)
         if queued:
             logger.info("resuming %d queued job(s)", len(queued))

@@ -1,4 +1,5 @@
-"""The job-state SQL the worker side runs: claim, heartbeat, finish, sweep.
+"""All SQL for the jobs table: the API's reads and the worker side's claim, heartbeat,
+finish and sweep.
 
 Every state change is one conditional UPDATE whose row count says whether it
 happened, so concurrent workers, sweepers and the API's cancel never overwrite
@@ -13,12 +14,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.encryption import seal_column
+from faceless.db.repository import add, affected_rows, delete, get_owned, paginate
 from faceless.models import Job, JobKind, JobStatus
 
 
@@ -35,9 +37,33 @@ class ClaimedJob:
     attempt: int
 
 
-def rowcount(result: Any) -> int:
-    """Rows an UPDATE matched (SQLite) or changed (PostgreSQL): equal for our conditions."""
-    return int(cast(CursorResult[Any], result).rowcount)
+async def get_visible(
+    session: AsyncSession,
+    job_id: uuid.UUID,
+    *,
+    owner_id: uuid.UUID | None,
+    for_update: bool = False,
+) -> Job | None:
+    return await get_owned(session, Job, job_id, owner_id=owner_id, for_update=for_update)
+
+
+async def list_visible(
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID | None,
+    status: JobStatus | None,
+    kind: JobKind | None,
+    limit: int,
+    offset: int,
+) -> tuple[Sequence[Job], int]:
+    query = select(Job)
+    if owner_id is not None:
+        query = query.where(Job.owner_id == owner_id)
+    if status is not None:
+        query = query.where(Job.status == status)
+    if kind is not None:
+        query = query.where(Job.kind == kind)
+    return await paginate(session, query, Job.created_at.desc(), Job.id, limit=limit, offset=offset)
 
 
 def _mine(job_id: uuid.UUID, attempt: int) -> Any:
@@ -57,7 +83,7 @@ async def claim(session: AsyncSession, job_id: uuid.UUID, *, now: datetime) -> C
         )
         .execution_options(synchronize_session=False)
     )
-    if rowcount(result) != 1:
+    if affected_rows(result) != 1:
         return None
     return await snapshot(session, job_id)
 
@@ -106,7 +132,7 @@ async def heartbeat(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(result) == 1
+    return affected_rows(result) == 1
 
 
 async def mark_succeeded(
@@ -125,7 +151,7 @@ async def mark_succeeded(
         )
         .execution_options(synchronize_session=False)
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1
 
 
 async def mark_failed(
@@ -137,7 +163,7 @@ async def mark_failed(
         .values(status=JobStatus.FAILED, error=error[:500], finished_at=now, heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1
 
 
 async def mark_cancelled(
@@ -160,7 +186,7 @@ async def mark_cancelled(
         )
         .execution_options(synchronize_session=False)
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1
 
 
 async def release(session: AsyncSession, job_id: uuid.UUID, attempt: int) -> bool:
@@ -171,7 +197,7 @@ async def release(session: AsyncSession, job_id: uuid.UUID, attempt: int) -> boo
         .values(status=JobStatus.QUEUED, attempts=Job.attempts - 1, heartbeat_at=None)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1
 
 
 # -- sweeping ----------------------------------------------------------------------
@@ -218,7 +244,7 @@ async def requeue_stale(
         .values(status=JobStatus.QUEUED, heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1
 
 
 async def fail_stale(
@@ -230,7 +256,7 @@ async def fail_stale(
         .values(status=JobStatus.FAILED, error=error, finished_at=now, heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1
 
 
 async def find_unpicked_queued(
@@ -255,7 +281,7 @@ async def touch_queued(
         .values(heartbeat_at=now)
         .execution_options(synchronize_session=False)
     )
-    return rowcount(outcome) == 1
+    return affected_rows(outcome) == 1
 
 
 async def queued_ids(session: AsyncSession, *, limit: int) -> Sequence[uuid.UUID]:
@@ -263,3 +289,46 @@ async def queued_ids(session: AsyncSession, *, limit: int) -> Sequence[uuid.UUID
         select(Job.id).where(Job.status == JobStatus.QUEUED).order_by(Job.created_at).limit(limit)
     )
     return rows.all()
+
+
+async def latest_transcript(
+    session: AsyncSession, video_id: uuid.UUID
+) -> tuple[uuid.UUID, str] | None:
+    """The newest successful transcription of a video: (job id, sealed result)."""
+    query = (
+        select(Job.id, Job.result)
+        .where(
+            Job.video_id == video_id,
+            Job.kind == JobKind.TRANSCRIBE,
+            Job.status == JobStatus.SUCCEEDED,
+            Job.result.is_not(None),
+        )
+        .order_by(Job.finished_at.desc())
+        .limit(1)
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None or row.result is None else (row.id, row.result)
+
+
+__all__ = [
+    "ClaimedJob",
+    "add",
+    "claim",
+    "delete",
+    "fail_stale",
+    "find_stale_running",
+    "find_unpicked_queued",
+    "get_status",
+    "get_visible",
+    "heartbeat",
+    "latest_transcript",
+    "list_visible",
+    "mark_cancelled",
+    "mark_failed",
+    "mark_succeeded",
+    "queued_ids",
+    "release",
+    "requeue_stale",
+    "snapshot",
+    "touch_queued",
+]

@@ -12,21 +12,18 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import anyio
 
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.models import JobStatus
-from faceless.transcription.engines.base import TranscriptionCancelled
+from faceless.speech.engines.base import TranscriptionCancelled
 from faceless.worker import repository
 from faceless.worker.cancellation import JobError, JobMonitor, JobStopped
-from faceless.worker.handlers import JobHandler, handler_for
+from faceless.worker.handlers import JobContext, JobHandler
 from faceless.worker.repository import ClaimedJob
-
-if TYPE_CHECKING:
-    from faceless.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -41,30 +38,30 @@ class _Outcome:
     error: str | None = None
 
 
-async def run_job(services: Services, job_id: uuid.UUID) -> None:
-    async with transaction(services.sessions) as session:
+async def run_job(ctx: JobContext, job_id: uuid.UUID) -> None:
+    async with transaction(ctx.sessions) as session:
         job = await repository.claim(session, job_id, now=utcnow())
     if job is None:
-        await _after_unclaimed(services, job_id)
+        await _after_unclaimed(ctx, job_id)
         return
     logger.info("job %s (%s) started, attempt %d", job.id, job.kind, job.attempt)
-    handler = handler_for(job.kind)
+    handler = ctx.jobs.handler_for(job.kind)
     monitor = JobMonitor(
-        services.sessions,
+        ctx.sessions,
         job.id,
         job.attempt,
-        heartbeat_seconds=services.settings.worker.heartbeat_seconds,
+        heartbeat_seconds=ctx.settings.worker.heartbeat_seconds,
     )
-    outcome = await _run_body(services, handler, job, monitor)
-    await _record(services, handler, job, outcome)
+    outcome = await _run_body(ctx, handler, job, monitor)
+    await _record(ctx, handler, job, outcome)
 
 
 async def _run_body(
-    services: Services, handler: JobHandler, job: ClaimedJob, monitor: JobMonitor
+    ctx: JobContext, handler: JobHandler, job: ClaimedJob, monitor: JobMonitor
 ) -> _Outcome:
     heartbeat = asyncio.create_task(monitor.run_heartbeat(), name=f"heartbeat-{job.id}")
     try:
-        result = await handler.run(services, job, monitor)
+        result = await handler.run(ctx, job, monitor)
     except JobStopped as exc:
         return _Outcome(exc.reason)
     except TranscriptionCancelled:
@@ -76,7 +73,7 @@ async def _run_body(
         # This worker is stopping: the engine thread stops at its next checkpoint and
         # the job goes back to the queue for the next start (or another worker).
         monitor.stop("shutdown")
-        await _release(services, job)
+        await _release(ctx, job)
         raise
     except Exception:
         logger.exception("job %s failed with an unexpected error", job.id)
@@ -88,18 +85,16 @@ async def _run_body(
         await asyncio.wait([heartbeat])
 
 
-async def _record(
-    services: Services, handler: JobHandler, job: ClaimedJob, outcome: _Outcome
-) -> None:
+async def _record(ctx: JobContext, handler: JobHandler, job: ClaimedJob, outcome: _Outcome) -> None:
     if outcome.status == "lost":
         logger.warning("job %s was taken over by another attempt; result dropped", job.id)
         return
     if outcome.status == "shutdown":
-        await _release(services, job)
+        await _release(ctx, job)
         return
     now = utcnow()
     final: str = outcome.status
-    async with transaction(services.sessions) as session:
+    async with transaction(ctx.sessions) as session:
         if outcome.status == "succeeded":
             won = await repository.mark_succeeded(
                 session, job.id, job.attempt, result=outcome.result, now=now
@@ -126,21 +121,21 @@ async def _record(
         logger.warning("job %s changed hands before its outcome was recorded", job.id)
         return
     logger.info("job %s finished: %s", job.id, final)
-    _cleanup(services, handler, job)
+    _cleanup(ctx, handler, job)
 
 
-async def _release(services: Services, job: ClaimedJob) -> None:
+async def _release(ctx: JobContext, job: ClaimedJob) -> None:
     with anyio.CancelScope(shield=True), anyio.move_on_after(RELEASE_TIMEOUT_SECONDS):
         try:
-            async with transaction(services.sessions) as session:
+            async with transaction(ctx.sessions) as session:
                 await repository.release(session, job.id, job.attempt)
         except Exception:
             # The sweep re-queues it once its heartbeat is stale.
             logger.warning("could not release job %s on shutdown", job.id, exc_info=True)
 
 
-async def _after_unclaimed(services: Services, job_id: uuid.UUID) -> None:
-    async with transaction(services.sessions) as session:
+async def _after_unclaimed(ctx: JobContext, job_id: uuid.UUID) -> None:
+    async with transaction(ctx.sessions) as session:
         status = await repository.get_status(session, job_id)
         cancelled = (
             await repository.snapshot(session, job_id) if status == JobStatus.CANCELLED else None
@@ -148,14 +143,14 @@ async def _after_unclaimed(services: Services, job_id: uuid.UUID) -> None:
         if cancelled is not None:
             # Cancelled before it ever ran: settle what depends on it (a publish job's
             # schedule) now; its transient input goes after the commit.
-            await handler_for(cancelled.kind).on_cancelled(session, cancelled)
+            await ctx.jobs.handler_for(cancelled.kind).on_cancelled(session, cancelled)
     logger.info("job %s not claimed: it is %s", job_id, status or "gone")
     if cancelled is not None:
-        _cleanup(services, handler_for(cancelled.kind), cancelled)
+        _cleanup(ctx, ctx.jobs.handler_for(cancelled.kind), cancelled)
 
 
-def _cleanup(services: Services, handler: JobHandler, job: ClaimedJob) -> None:
+def _cleanup(ctx: JobContext, handler: JobHandler, job: ClaimedJob) -> None:
     try:
-        handler.cleanup(services.settings, job)
+        handler.cleanup(ctx.settings, job)
     except Exception:
         logger.warning("cleanup after job %s failed", job.id, exc_info=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faceless.errors import problem_response, request_id_of
-from faceless.security.limits import BodyRules
+from faceless.problems import problem_response
+from faceless.security import request_state
+from faceless.security.body_rules import BodyRules
 
 _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 
@@ -47,14 +48,14 @@ class BodyLimitMiddleware:
                 if declared < 0
                 else (413, f"The request body exceeds {rule.max_bytes} bytes.")
             )
-            await problem_response(status, detail, request_id=request_id_of(scope))(
+            await problem_response(status, detail, request_id=request_state.request_id(scope))(
                 scope, receive, send
             )
             return
         has_body = chunked or bool(declared)
         if has_body and media_type not in rule.media_types:
             detail = "The request body must be " + " or ".join(sorted(rule.media_types)) + "."
-            await problem_response(415, detail, request_id=request_id_of(scope))(
+            await problem_response(415, detail, request_id=request_state.request_id(scope))(
                 scope, receive, send
             )
             return

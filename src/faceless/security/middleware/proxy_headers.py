@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from faceless.errors import problem_response, request_id_of
+from faceless.problems import problem_response
+from faceless.security import request_state
 from faceless.security.proxy import ProxyPolicy, resolve_client
+from faceless.security.request_state import set_client_ip
 
 
 def _host_without_port(host: bytes) -> str:
@@ -44,19 +46,18 @@ class ProxyHeadersMiddleware:
                 forwarded_proto = value
         peer = scope.get("client")
         peer_host = peer[0] if peer else None
-        state = scope.setdefault("state", {})
         if peer_host is not None and self.policy.is_trusted(peer_host):
             client = resolve_client(self.policy, peer_host, forwarded_for)
             scope["client"] = (client, 0)
             proto = forwarded_proto.decode("latin-1").split(",")[-1].strip().lower()
             if proto in ("http", "https"):
                 scope["scheme"] = proto
-            state["client_ip"] = client
+            set_client_ip(scope, client)
         else:
-            state["client_ip"] = peer_host
+            set_client_ip(scope, peer_host)
         if not self.allow_any_host and _host_without_port(host) not in self.allowed_hosts:
             response = problem_response(
-                400, "The Host header is not allowed.", request_id=request_id_of(scope)
+                400, "The Host header is not allowed.", request_id=request_state.request_id(scope)
             )
             await response(scope, receive, send)
             return

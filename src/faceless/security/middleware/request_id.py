@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faceless.logging import REQUEST_ID, access_log
+from faceless.security.request_state import client_ip, set_request_id, user_id
 
 _WELL_FORMED = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
 _HEADER = b"x-request-id"
@@ -36,8 +37,7 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = _incoming_id(scope) or uuid.uuid4().hex
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
+        set_request_id(scope, request_id)
         raw_id = request_id.encode("ascii")
         status = 0
         started = time.perf_counter()
@@ -68,7 +68,7 @@ class RequestIdMiddleware:
                         "path": scope["path"],
                         "status": status or 500,
                         "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "client_ip": state.get("client_ip"),
-                        "user_id": state.get("user_id"),
+                        "client_ip": client_ip(scope),
+                        "user_id": user_id(scope),
                     }
                 )

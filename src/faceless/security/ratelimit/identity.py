@@ -9,8 +9,8 @@ budget: a forged token fails verification and counts only against the IP.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
+from faceless.security.request_state import Scope, remember_verified_token
 from faceless.security.tokens import AccessClaims, InvalidTokenError, TokenCodec
 
 
@@ -29,7 +29,7 @@ def client_key(address: str | None) -> str:
 
 
 def verified_claims(
-    authorization: bytes | None, codec: TokenCodec, state: dict[str, Any]
+    authorization: bytes | None, codec: TokenCodec, scope: Scope
 ) -> AccessClaims | None:
     """The bearer token's verified claims, remembered in the request state.
 
@@ -43,11 +43,8 @@ def verified_claims(
         claims = codec.decode(token)
     except InvalidTokenError:
         return None
-    state[CLAIMS_STATE] = (token, claims)
+    remember_verified_token(scope, token, claims)
     return claims
-
-
-CLAIMS_STATE = "verified_access_claims"
 
 
 def user_key(claims: AccessClaims | None) -> str | None:

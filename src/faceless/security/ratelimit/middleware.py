@@ -15,8 +15,9 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faceless.errors import problem_response, request_id_of
 from faceless.metrics import RATE_LIMIT_STORAGE_ERRORS, RATE_LIMITED
+from faceless.problems import problem_response
+from faceless.security import request_state
 from faceless.security.ratelimit.identity import client_key, user_key, verified_claims
 from faceless.security.ratelimit.rules import RateLimitRules, Tier
 from faceless.security.ratelimit.storage import (
@@ -26,6 +27,7 @@ from faceless.security.ratelimit.storage import (
     StorageUnavailableError,
     retry_after_seconds,
 )
+from faceless.security.request_state import client_ip
 from faceless.security.tokens import TokenCodec
 
 logger = structlog.stdlib.get_logger("faceless.ratelimit")
@@ -59,10 +61,9 @@ class RateLimitMiddleware:
         if tier is None:
             await self.app(scope, receive, send)
             return
-        state = scope.setdefault("state", {})
         authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
-        keys = [client_key(state.get("client_ip"))]
-        user = user_key(verified_claims(authorization, self.codec, state))
+        keys = [client_key(client_ip(scope))]
+        user = user_key(verified_claims(authorization, self.codec, scope))
         if user:
             keys.append(user)
         buckets = tuple(
@@ -83,7 +84,7 @@ class RateLimitMiddleware:
             await problem_response(
                 503,
                 "Temporarily unable to accept this request; retry shortly.",
-                request_id=request_id_of(scope),
+                request_id=request_state.request_id(scope),
                 headers={"Retry-After": "5"},
             )(scope, receive, send)
             return
@@ -95,7 +96,7 @@ class RateLimitMiddleware:
             response = problem_response(
                 429,
                 "Too many requests; slow down.",
-                request_id=request_id_of(scope),
+                request_id=request_state.request_id(scope),
                 headers={k.decode(): v.decode() for k, v in headers}
                 | {"Retry-After": str(retry_after)},
             )

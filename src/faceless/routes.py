@@ -1,0 +1,60 @@
+"""Every route, and which of them are public.
+
+Routes are authenticated by default: the feature routers below declare their
+own role dependencies, and the public list is short and explicit.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+
+from faceless.analyze.endpoints import router as analyze_router
+from faceless.api.auth import current_principal
+from faceless.api.problems import PROBLEM_RESPONSES
+from faceless.audit.endpoints import router as audit_router
+from faceless.auth.endpoints import public_router as auth_public_router
+from faceless.auth.endpoints import router as auth_router
+from faceless.health.endpoints import router as health_router
+from faceless.health.metrics_endpoint import router as metrics_router
+from faceless.jobs.endpoints import router as jobs_router
+from faceless.schedule.endpoints import router as schedule_router
+from faceless.transcribe.endpoints import router as transcribe_router
+from faceless.users.endpoints import router as users_router
+from faceless.videos.endpoints import router as videos_router
+
+API_PREFIX = "/api/v1"
+
+PUBLIC_ROUTERS = (auth_public_router,)
+AUTHENTICATED_ROUTERS = (
+    auth_router,
+    users_router,
+    videos_router,
+    analyze_router,
+    transcribe_router,
+    jobs_router,
+    schedule_router,
+    audit_router,
+)
+
+
+def include_routes(app: FastAPI) -> None:
+    """Mount every router on the app itself, one level deep.
+
+    FastAPI matches nested routers level by level; including each feature router
+    directly (with the API prefix) keeps routing to a single pass on the hot path.
+    """
+    app.include_router(health_router, responses=PROBLEM_RESPONSES)
+    app.include_router(metrics_router, responses=PROBLEM_RESPONSES)
+    # /api/v1/health answers like /health.
+    app.include_router(health_router, prefix=API_PREFIX, include_in_schema=False)
+    for public in PUBLIC_ROUTERS:
+        app.include_router(public, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    for router in AUTHENTICATED_ROUTERS:
+        # FastAPI caches the dependency per request, so endpoints that also ask for
+        # the principal (to check a role) do not authenticate twice.
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            responses=PROBLEM_RESPONSES,
+            dependencies=[Depends(current_principal)],
+        )

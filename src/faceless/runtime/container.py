@@ -1,0 +1,151 @@
+"""The long-lived objects one process shares, built once from settings.
+
+``create_app`` builds a :class:`Runtime` in its lifespan and every request reaches it
+through ``request.app.state.runtime``; workers and CLI commands build their own with
+the same function, so all of them run the same code.
+
+Nothing below the entry layer imports this module: code that needs some of these
+objects declares a narrow ``Protocol`` of what it uses (``JobContext`` for jobs,
+``Reloadable`` for the secret reload, ``ExportSource`` for the audit head export), and
+a ``Runtime`` satisfies each of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from faceless.crypto.keys import Keyring, parse_keyring
+from faceless.db.encryption import DataProtection, bind_data_protection
+from faceless.db.engine import create_engine
+from faceless.db.session import create_sessionmaker
+from faceless.publishing import Publisher, create_publisher
+from faceless.runtime.jobs import JOBS
+from faceless.secrets import SecretEvent, SecretManager
+from faceless.secrets.audit import record_secret_events
+from faceless.secrets.loading import load_secrets
+from faceless.secrets.validation import ensure_valid
+from faceless.security.passwords import PasswordHashing
+from faceless.security.tokens import TokenCodec
+from faceless.settings import Settings
+from faceless.worker.embedded import EmbeddedQueue
+from faceless.worker.handlers import JobRegistry
+from faceless.worker.queue import JobQueue
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    # Autocommit: reads (the per-request auth check, GET endpoints) skip BEGIN/COMMIT.
+    read_sessions: async_sessionmaker[AsyncSession]
+    secrets: SecretManager
+    signing_keys: Keyring
+    # Column encryption and blind indexes (DATA_ENCRYPTION_KEY); bound to both session makers.
+    data_protection: DataProtection
+    tokens: TokenCodec
+    passwords: PasswordHashing
+    publisher: Publisher
+    # The job kinds this process can run, and the scheduler loop's periodic work.
+    jobs: JobRegistry
+    # Set right after construction: the embedded queue runs jobs with this Runtime.
+    queue: JobQueue = field(init=False)
+    # Secret loads and failures not yet written to the audit trail (see ``start``).
+    secret_events: list[SecretEvent] = field(default_factory=list)
+
+    _secret_flush: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
+
+    async def start(self) -> None:
+        await self.queue.start()
+        await record_secret_events(self.sessions, self.secret_events)
+        # Later loads and failures (a TTL refresh, a store going down mid-run) reach the
+        # audit trail soon after they happen, from whichever thread read the secret.
+        loop = asyncio.get_running_loop()
+
+        def wake(_event: SecretEvent) -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(self._flush_secret_events)
+
+        self.secrets.subscribe(wake)
+
+    def _flush_secret_events(self) -> None:
+        if self._secret_flush is None or self._secret_flush.done():
+            self._secret_flush = asyncio.create_task(
+                record_secret_events(self.sessions, self.secret_events)
+            )
+
+    def reload_secrets(self) -> None:
+        """Re-read every secret (SIGHUP, ``faceless secrets reload``) and swap the keys in.
+
+        Validation runs first, so a bad rotation leaves the running keys untouched.
+        Sessions opened from now on use the new data keyring; tokens are signed with the
+        new current key, and a key removed from the ring stops verifying at once.
+        """
+        self.secrets.reload()
+        ensure_valid(self.settings, self.secrets)
+        self.signing_keys, self.data_protection = _keyrings(self.secrets)
+        self.tokens.use_keyring(self.signing_keys)
+        bind_data_protection(self.sessions, self.data_protection)
+        bind_data_protection(self.read_sessions, self.data_protection)
+
+    async def close(self) -> None:
+        if self._secret_flush is not None:
+            await asyncio.gather(self._secret_flush, return_exceptions=True)
+        await self.queue.close()
+        await self.engine.dispose()
+
+
+def _keyrings(manager: SecretManager) -> tuple[Keyring, DataProtection]:
+    signing_keys = parse_keyring("SECRET_KEY", manager.require("SECRET_KEY").reveal())
+    data_keys = parse_keyring(
+        "DATA_ENCRYPTION_KEY", manager.require("DATA_ENCRYPTION_KEY").reveal()
+    )
+    return signing_keys, DataProtection.from_keyring(data_keys)
+
+
+def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
+    """Everything one process shares; ``jobs`` is the registry its workers run from."""
+    settings, manager, events = load_secrets(settings)
+    signing_keys, data_protection = _keyrings(manager)
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database.pool_size, echo=settings.database.echo
+    )
+    tokens = TokenCodec(
+        signing_keys,
+        issuer=settings.issuer,
+        audience=settings.auth.audience,
+        lifetime=timedelta(seconds=settings.auth.access_token_seconds),
+    )
+    runtime = Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=create_sessionmaker(engine),
+        read_sessions=create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        secrets=manager,
+        signing_keys=signing_keys,
+        data_protection=data_protection,
+        tokens=tokens,
+        passwords=PasswordHashing(settings.auth.max_concurrent_hashes),
+        publisher=create_publisher(settings, manager),
+        jobs=jobs,
+        secret_events=events,
+    )
+    bind_data_protection(runtime.sessions, data_protection)
+    bind_data_protection(runtime.read_sessions, data_protection)
+    runtime.queue = _queue(runtime)
+    return runtime
+
+
+def _queue(runtime: Runtime) -> JobQueue:
+    """Celery when Redis is configured (workers in their own processes), else in-process."""
+    if not runtime.settings.redis.url:
+        return EmbeddedQueue(runtime)
+    # Imported here: the embedded default never needs Celery in memory.
+    from faceless.worker.celery_queue import CeleryQueue
+
+    return CeleryQueue(runtime.settings)

@@ -1,0 +1,80 @@
+"""What the edge layers leave in the ASGI ``scope["state"]`` for the code after them.
+
+Starlette exposes ``scope["state"]`` as ``request.state``; several layers write to it
+(the request id, the client address, the verified access token, the signed-in user)
+and later layers, handlers and log lines read it. Every key is declared here, with a
+typed reader and writer, so no layer depends on another's spelling of a string.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from faceless.security.tokens import AccessClaims
+
+Scope = MutableMapping[str, Any]
+
+_REQUEST_ID = "request_id"
+_CLIENT_IP = "client_ip"
+_USER_ID = "user_id"
+_VERIFIED_BEARER = "verified_access_token"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """An access token whose signature and claims were already checked in this request."""
+
+    token: str
+    claims: AccessClaims
+
+
+def _state(scope: Scope) -> dict[str, Any]:
+    state: dict[str, Any] = scope.setdefault("state", {})
+    return state
+
+
+def _read(scope: Scope, key: str) -> Any:
+    state = scope.get("state")
+    return state.get(key) if isinstance(state, dict) else None
+
+
+def set_request_id(scope: Scope, request_id: str) -> None:
+    _state(scope)[_REQUEST_ID] = request_id
+
+
+def request_id(scope: Scope) -> str | None:
+    value = _read(scope, _REQUEST_ID)
+    return value if isinstance(value, str) else None
+
+
+def set_client_ip(scope: Scope, client_ip: str | None) -> None:
+    _state(scope)[_CLIENT_IP] = client_ip
+
+
+def client_ip(scope: Scope) -> str | None:
+    """The client address as the proxy layer resolved it (None before that layer ran)."""
+    value = _read(scope, _CLIENT_IP)
+    return value if isinstance(value, str) else None
+
+
+def set_user_id(scope: Scope, user_id: str) -> None:
+    _state(scope)[_USER_ID] = user_id
+
+
+def user_id(scope: Scope) -> str | None:
+    value = _read(scope, _USER_ID)
+    return value if isinstance(value, str) else None
+
+
+def remember_verified_token(scope: Scope, token: str, claims: AccessClaims) -> None:
+    _state(scope)[_VERIFIED_BEARER] = VerifiedToken(token, claims)
+
+
+def verified_claims_for(scope: Scope, token: str) -> AccessClaims | None:
+    """The claims checked earlier in this request for exactly ``token``, if any."""
+    verified = _read(scope, _VERIFIED_BEARER)
+    if isinstance(verified, VerifiedToken) and verified.token == token:
+        return verified.claims
+    return None
