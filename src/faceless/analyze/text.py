@@ -1,7 +1,7 @@
 """Text primitives for the analyzer: tokens, sentence ends, keyword keys, syllables.
 
-Split from :mod:`faceless.analyze.analyzer`, which holds the checks; see its module
-docstring for the tokenization rules the contract leaves open.
+Split from :mod:`faceless.analyze.analyzer`, whose sibling modules hold the checks; see
+its module docstring for the tokenization rules the contract leaves open.
 """
 
 from __future__ import annotations

@@ -34,6 +34,37 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
+def _render(options: NginxOptions, *, defaults: bool) -> str:
+    """The configuration text; a bad setting or option exits 2 with its message."""
+    try:
+        settings = default_settings() if defaults else load_settings()
+        return render_nginx_config(settings, options)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _emit(text: str, output: str, *, check: bool) -> None:
+    if output == "-":
+        typer.echo(text, nl=False)
+        return
+    path = Path(output)
+    if check:
+        _check(path, text)
+        return
+    _write(path, text)
+    typer.echo(f"wrote {path}; check it with `nginx -t -c {path.resolve()}`")
+
+
+def _check(path: Path, text: str) -> None:
+    """``--check``: a file edited by hand or not regenerated exits 1 instead of passing."""
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if current != text:
+        typer.echo(f"{path} differs from a fresh render; run `faceless nginx-config`", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{path} is up to date")
+
+
 def nginx_config(
     upstream: Annotated[
         list[str] | None,
@@ -111,22 +142,4 @@ def nginx_config(
         login_rate_per_minute=login_rate,
         login_burst=login_burst,
     )
-    try:
-        settings = default_settings() if defaults else load_settings()
-        text = render_nginx_config(settings, options)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if output == "-":
-        typer.echo(text, nl=False)
-        return
-    path = Path(output)
-    if check:
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current != text:
-            typer.echo(f"{path} differs from a fresh render; run `faceless nginx-config`", err=True)
-            raise typer.Exit(1)
-        typer.echo(f"{path} is up to date")
-        return
-    _write(path, text)
-    typer.echo(f"wrote {path}; check it with `nginx -t -c {path.resolve()}`")
+    _emit(_render(options, defaults=defaults), output, check=check)

@@ -226,14 +226,18 @@ def _listen_address(address: str) -> str:
     return address
 
 
-def _context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
-    if not options.upstreams:
-        raise ValueError("at least one upstream (host:port of an API instance) is needed")
+def _server_names(settings: Settings, options: NginxOptions) -> tuple[str, tuple[str, ...]]:
+    """``(public origin, server names)``; the names default to the origin's host."""
     origin, public_host = _public_origin(options.public_url or settings.http.public_url)
     server_names = options.server_names or (public_host,)
     for name in server_names:
         if name != "_":
             _check_host(name.lstrip("*."), "server name")
+    return origin, server_names
+
+
+def _check_options(options: NginxOptions) -> None:
+    # Only the choices that are not checked as they are rendered.
     if options.user is not None and not _USER.match(options.user):
         raise ValueError(f"user {options.user!r} must be 'user' or 'user group'")
     if options.worker_processes != "auto" and not options.worker_processes.isdigit():
@@ -244,32 +248,21 @@ def _context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
         raise ValueError("at least one listen address is needed")
     if options.http_port == options.https_port:
         raise ValueError("the HTTP and HTTPS ports must differ")
-    security = settings.security
-    # The very function the app's middleware uses: nginx's own responses match the app's.
-    headers = build_header_policy(
-        hsts_max_age=security.hsts_max_age,
-        hsts_preload=security.hsts_preload,
-        legacy_xss_filter=security.legacy_xss_filter,
-    )
-    retry_after = math.ceil(60 / options.login_rate_per_minute)
-    error_bodies = [
-        _ErrorBody(
-            status=status,
-            title=HTTPStatus(status).phrase,
-            detail=_ERROR_DETAILS[status],
-        )
-        for status in sorted(set(_ERROR_PAGES.values()))
-    ]
+
+
+def _listen_context(options: NginxOptions) -> dict[str, Any]:
     return {
-        "upstreams": [_upstream(entry) for entry in options.upstreams],
-        "server_name": " ".join(server_names),
-        "public_origin": origin,
         "cert": _check_path(options.cert, "certificate"),
         "key": _check_path(options.key, "private key"),
         "http_port": _check_port(options.http_port, "HTTP port"),
         "https_port": _check_port(options.https_port, "HTTPS port"),
         "listen_addresses": [_listen_address(a) for a in options.listen_addresses],
         "http2_directive": options.http2_directive,
+    }
+
+
+def _process_context(options: NginxOptions) -> dict[str, Any]:
+    return {
         "foreground": options.foreground,
         "user": options.user,
         "worker_processes": options.worker_processes,
@@ -278,27 +271,68 @@ def _context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
         "temp_dir": options.temp_dir and _check_path(options.temp_dir, "temp dir"),
         "error_log": _check_path(options.error_log, "error log", keywords=("stderr",)),
         "access_log": _check_path(options.access_log, "access log", keywords=("off",)),
+    }
+
+
+def _login_context(options: NginxOptions) -> dict[str, Any]:
+    return {
+        "path": LOGIN_PATH,
+        "rate": options.login_rate_per_minute,
+        "burst": options.login_burst,
+        "retry_after": math.ceil(60 / options.login_rate_per_minute),
+    }
+
+
+def _tls_context() -> dict[str, Any]:
+    return {
+        "guideline": tls_policy.GUIDELINE_VERSION,
+        "protocols": "TLSv1.2 TLSv1.3",
+        "ciphers": ":".join(tls_policy.TLS12_CIPHERS),
+        "groups": ":".join(tls_policy.GROUPS),
+        "prefer_server_ciphers": "on" if tls_policy.SERVER_PREFERRED_ORDER else "off",
+    }
+
+
+def _error_bodies() -> list[_ErrorBody]:
+    return [
+        _ErrorBody(
+            status=status,
+            title=HTTPStatus(status).phrase,
+            detail=_ERROR_DETAILS[status],
+        )
+        for status in sorted(set(_ERROR_PAGES.values()))
+    ]
+
+
+def _context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
+    if not options.upstreams:
+        raise ValueError("at least one upstream (host:port of an API instance) is needed")
+    origin, server_names = _server_names(settings, options)
+    _check_options(options)
+    security = settings.security
+    # The very function the app's middleware uses: nginx's own responses match the app's.
+    headers = build_header_policy(
+        hsts_max_age=security.hsts_max_age,
+        hsts_preload=security.hsts_preload,
+        legacy_xss_filter=security.legacy_xss_filter,
+    )
+    # Values are checked as they are built, so this order decides which error is reported.
+    return {
+        "upstreams": [_upstream(entry) for entry in options.upstreams],
+        "server_name": " ".join(server_names),
+        "public_origin": origin,
+        **_listen_context(options),
+        **_process_context(options),
         "timeouts": options.timeouts,
         "upstream_keepalive": options.upstream_keepalive,
         "max_upload_bytes": settings.http.max_upload_bytes,
         "client_max_body_size": client_max_body_size(settings),
-        "login": {
-            "path": LOGIN_PATH,
-            "rate": options.login_rate_per_minute,
-            "burst": options.login_burst,
-            "retry_after": retry_after,
-        },
-        "tls": {
-            "guideline": tls_policy.GUIDELINE_VERSION,
-            "protocols": "TLSv1.2 TLSv1.3",
-            "ciphers": ":".join(tls_policy.TLS12_CIPHERS),
-            "groups": ":".join(tls_policy.GROUPS),
-            "prefer_server_ciphers": "on" if tls_policy.SERVER_PREFERRED_ORDER else "off",
-        },
+        "login": _login_context(options),
+        "tls": _tls_context(),
         "http_headers": _header_pairs(headers, https=False),
         "https_headers": _header_pairs(headers, https=True),
         "error_pages": sorted(_ERROR_PAGES.items()),
-        "error_bodies": error_bodies,
+        "error_bodies": _error_bodies(),
     }
 
 

@@ -27,30 +27,23 @@ Design:
 
 from __future__ import annotations
 
-import ipaddress
-import logging
 import os
 import threading
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import hvac
 import hvac.exceptions
-import requests
 
 from faceless.secrets.base import Secret
-from faceless.secrets.errors import SafeSecretError, SecretsConfigError
+from faceless.secrets.errors import SecretsConfigError
+from faceless.secrets.vault_auth import VaultToken
+from faceless.secrets.vault_config import check_addr, check_ca_file, check_credentials
+from faceless.secrets.vault_errors import VaultError, reason_of, vault_error
 from faceless.settings import VaultSettings
 
 __all__ = ["VaultBackend", "VaultError"]
 
-logger = logging.getLogger(__name__)
-
-# Renew once less than this share of the granted TTL remains.
-_RENEW_FRACTION = 1 / 3
 # sys/health codes for a node that can serve reads: active, standby, performance standby.
 _SERVING = frozenset({200, 429, 473})
 _HEALTH_CODES = {
@@ -60,31 +53,6 @@ _HEALTH_CODES = {
     503: "sealed",
     530: "removed from cluster",
 }
-
-
-class VaultError(SafeSecretError):
-    """Vault failed for a reason other than "not there"; the message holds no secret.
-
-    ``reason`` is the short class of failure ("permission denied", "sealed",
-    "unreachable: ConnectionError", ...) that ``health()`` reports.
-    """
-
-    def __init__(self, message: str, *, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class _Lease:
-    granted: float  # the TTL window the token was given, in seconds; 0 = never expires
-    expires_at: float  # time.monotonic() deadline
-    renewable: bool
-
-    def remaining(self, now: float) -> float:
-        return self.expires_at - now
-
-    def due(self, now: float) -> bool:
-        return self.granted > 0 and self.remaining(now) < self.granted * _RENEW_FRACTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +81,7 @@ class VaultBackend:
         approle_mount: str = "approle",
         allow_plain_http: bool = False,
     ) -> None:
-        self.addr = _check_addr(addr, ca_file=ca_file, allow_plain_http=allow_plain_http)
+        self.addr = check_addr(addr, ca_file=ca_file, allow_plain_http=allow_plain_http)
         self.mount = mount.strip("/")
         self.path = path.strip("/")
         if not self.mount or not self.path:
@@ -124,19 +92,21 @@ class VaultBackend:
             raise SecretsConfigError("VAULT_TIMEOUT must be positive")
         self.timeout = timeout
         # A path for requests to verify against, or True for the system CAs; never False.
-        self.tls_verify: str | bool = _check_ca_file(ca_file) if ca_file is not None else True
-        self.auth_method = _check_credentials(token, role_id, secret_id)
+        self.tls_verify: str | bool = check_ca_file(ca_file) if ca_file is not None else True
+        self.auth_method = check_credentials(token, role_id, secret_id)
         # The secret id is held as a Secret so tracebacks with locals show no value.
-        self._approle = (
+        approle = (
             (role_id, Secret("VAULT_SECRET_ID", secret_id, backend=self.name))
             if role_id and secret_id
             else None
         )
         # Always a str: None would make hvac read VAULT_TOKEN or ~/.vault-token itself.
         self._client = hvac.Client(token=token or "", namespace=self.namespace, **self._http())
+        self._token = VaultToken(
+            self._client, approle=approle, approle_mount=self.approle_mount, location=self.location
+        )
         # sys/health is unauthenticated and lives in the root namespace.
         self._probe = hvac.Client(token="", **self._http())
-        self._lease: _Lease | None = None
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
 
@@ -189,7 +159,7 @@ class VaultBackend:
         with self._lock:
             snapshot = self._snapshot
             if snapshot is None:
-                self._ensure_token()
+                self._token.ensure()
                 snapshot = self._snapshot = self._read()
         value = snapshot.values.get(name)
         if value is None or value == "":
@@ -215,7 +185,7 @@ class VaultBackend:
         except VaultError as exc:
             return exc.reason
         except Exception as exc:
-            return _reason(exc)
+            return reason_of(exc)
 
     # -- reading -------------------------------------------------------------------
 
@@ -228,7 +198,7 @@ class VaultBackend:
             # No secret there (or its latest version is deleted): every name is missing.
             return _Snapshot(values={}, version=None)
         except Exception as exc:
-            raise self._error("reading", exc) from None
+            raise vault_error("reading", self.location, exc) from None
         data = response["data"]
         return _Snapshot(values=dict(data["data"] or {}), version=str(data["metadata"]["version"]))
 
@@ -238,7 +208,7 @@ class VaultBackend:
         if code not in _SERVING:
             return _HEALTH_CODES.get(code, f"unhealthy: HTTP {code}")
         with self._lock:
-            self._ensure_token()
+            self._token.ensure()
             # What hvac's untyped sys.get_capabilities sends: may this token read the path?
             reply = self._client.adapter.post(
                 "/v1/sys/capabilities-self", json={"paths": [self._data_path]}
@@ -252,152 +222,9 @@ class VaultBackend:
     def _data_path(self) -> str:
         return f"{self.mount}/data/{self.path}"
 
-    # -- authentication ------------------------------------------------------------
-
-    def _ensure_token(self) -> None:
-        """Have a token that will outlive the next request (call with the lock held)."""
-        now = time.monotonic()
-        lease = self._lease
-        if lease is None:
-            if self._approle is not None:
-                self._login(*self._approle)
-            else:
-                self._lookup()
-        elif lease.due(now):
-            self._refresh(lease, now)
-
-    def _lookup(self) -> None:
-        try:
-            data = self._client.auth.token.lookup_self()["data"]
-        except Exception as exc:
-            raise self._error("looking up the token for", exc) from None
-        ttl = float(data.get("ttl") or 0)
-        # creation_ttl is the full window; ttl alone would renew late for an older token.
-        granted = max(ttl, float(data.get("creation_ttl") or 0)) if ttl else 0.0
-        self._lease = _Lease(granted, time.monotonic() + ttl, bool(data.get("renewable")))
-
-    def _login(self, role_id: str, secret_id: Secret) -> None:
-        try:
-            reply = self._client.auth.approle.login(
-                role_id=role_id,
-                secret_id=secret_id.reveal(),
-                mount_point=self.approle_mount,
-            )
-        except Exception as exc:
-            self._lease = None
-            reason = f"AppRole login failed: {_reason(exc)}"
-            raise VaultError(f"vault: {reason}", reason=reason) from None
-        self._lease = _lease_from_auth(reply["auth"], time.monotonic())
-        logger.info("vault: logged in with AppRole at %s", self.approle_mount)
-
-    def _refresh(self, lease: _Lease, now: float) -> None:
-        if lease.renewable:
-            try:
-                reply = self._client.auth.token.renew_self()
-            except Exception as exc:
-                if self._approle is None:
-                    raise self._error("renewing the token for", exc) from None
-                logger.info("vault: token renewal failed (%s); logging in again", _reason(exc))
-            else:
-                renewed = _lease_from_auth(reply["auth"], now)
-                # A renewal capped by the max TTL returns what was left anyway (rounded
-                # to whole seconds by the server): that is no extension.
-                extended = renewed.remaining(now) > lease.remaining(now) + 1
-                # Keep the original window, so a capped token stays due for renewal.
-                lease = self._lease = _Lease(
-                    max(lease.granted, renewed.granted), renewed.expires_at, renewed.renewable
-                )
-                if extended and not lease.due(now):
-                    logger.info("vault: renewed the token")
-                    return
-        if self._approle is not None:
-            self._login(*self._approle)
-        # A plain token that cannot be extended is used until it expires; the read then
-        # fails with "permission denied", which is the truth the operator needs.
-
     # -- plumbing ------------------------------------------------------------------
 
     def _http(self) -> dict[str, Any]:
         # hvac's stub types timeout as int, but it is handed to requests, which takes
         # float seconds (connect and read timeouts alike).
         return {"url": self.addr, "verify": self.tls_verify, "timeout": self.timeout}
-
-    def _error(self, doing: str, exc: Exception) -> VaultError:
-        reason = _reason(exc)
-        return VaultError(f"vault: {reason} {doing} {self.location}", reason=reason)
-
-
-def _lease_from_auth(auth: dict[str, Any], now: float) -> _Lease:
-    ttl = float(auth.get("lease_duration") or 0)
-    return _Lease(ttl, now + ttl, bool(auth.get("renewable")))
-
-
-def _reason(exc: BaseException) -> str:
-    """A short class of failure, safe to show: no server text, URL or value."""
-    if isinstance(exc, hvac.exceptions.Forbidden):
-        return "permission denied"
-    if isinstance(exc, hvac.exceptions.Unauthorized):
-        return "unauthorized"
-    if isinstance(exc, hvac.exceptions.VaultDown):
-        return "sealed"
-    if isinstance(exc, hvac.exceptions.VaultNotInitialized):
-        return "not initialized"
-    if isinstance(exc, hvac.exceptions.InvalidRequest):
-        return "invalid request"
-    if isinstance(exc, hvac.exceptions.RateLimitExceeded):
-        return "rate limited"
-    if isinstance(exc, hvac.exceptions.VaultError):
-        return f"server error: {type(exc).__name__}"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return f"unreachable: timeout ({type(exc).__name__})"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS verification failed"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return "unreachable: ConnectionError"
-    return f"error: {type(exc).__name__}"
-
-
-def _check_addr(addr: str, *, ca_file: object, allow_plain_http: bool) -> str:
-    parts = urlsplit(addr)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SecretsConfigError("VAULT_ADDR must be an http(s)://host[:port] URL")
-    if parts.username or parts.password:
-        raise SecretsConfigError("VAULT_ADDR must not contain credentials")
-    if parts.scheme == "http":
-        if ca_file is not None:
-            # The CA file says the operator expects TLS; do not send the token in clear.
-            raise SecretsConfigError("VAULT_CACERT is set but VAULT_ADDR is http://; use https://")
-        if not (allow_plain_http or _is_loopback(parts.hostname)):
-            raise SecretsConfigError("VAULT_ADDR must be https:// unless Vault is on this host")
-    return addr.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _check_ca_file(ca_file: str | os.PathLike[str]) -> str:
-    path = Path(ca_file)
-    if not path.is_file():
-        raise SecretsConfigError(f"VAULT_CACERT {path} is not a file")
-    return str(path)
-
-
-def _check_credentials(token: str | None, role_id: str | None, secret_id: str | None) -> str:
-    approle = bool(role_id) or bool(secret_id)
-    if token and approle:
-        raise SecretsConfigError(
-            "give either VAULT_TOKEN or VAULT_ROLE_ID + VAULT_SECRET_ID, not both"
-        )
-    if token:
-        return "token"
-    if role_id and secret_id:
-        return "approle"
-    if approle:
-        raise SecretsConfigError("AppRole needs both VAULT_ROLE_ID and VAULT_SECRET_ID")
-    raise SecretsConfigError("Vault needs VAULT_TOKEN or VAULT_ROLE_ID + VAULT_SECRET_ID")
