@@ -21,115 +21,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures import ManagedProcess, PostgresCluster, RedisServer, free_port  # noqa: E402
+from our_server import FACELESS, HIGH_LIMITS, prepare_data, start_full  # noqa: E402
+from references import start_uvicorn  # noqa: E402
+from wrk_runner import Sample, require_wrk, run_wrk  # noqa: E402
 
-FACELESS = str(Path(sys.executable).with_name("faceless"))
-PASSWORD = "load test password 2026"
-# The limiter does its full work on every request; the budgets are just out of reach.
-HIGH_LIMITS = ",".join(
-    f"{tier}=100000000/minute"
-    for tier in (
-        "login",
-        "refresh",
-        "transcribe",
-        "videos",
-        "analyze",
-        "jobs",
-        "jobs-delete",
-        "schedule",
-        "default",
-    )
-)
-
-
-@dataclass
-class Sample:
-    rps: float
-    p50_ms: float
-    p99_ms: float
-
-
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
-
-
-def _ms(text: str) -> float:
-    match = re.match(r"([\d.]+)(us|ms|s)", text)
-    assert match, text
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def run_wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> Sample:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    for name, value in headers.items():
-        args += ["-H", f"{name}: {value}"]
-    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
-        raise RuntimeError(f"{url}: {non2xx.group(1)} non-2xx answers; the benchmark is invalid")
-    return Sample(rps, p50, p99)
-
-
-def start_full(name: str, env: dict[str, str], workdir: Path) -> tuple[ManagedProcess, str, str]:
-    port = free_port()
-    process = ManagedProcess(
-        # Plain HTTP like the bare app: this compares the defence stack, not TLS.
-        [FACELESS, "serve", "--behind-proxy", "--port", str(port)],
-        env=env,
-        cwd=str(workdir),
-        name=name,
-    ).start()
-    match = process.wait_for_line(r"Initial admin password \(shown once\): (\S+)", timeout=90)
-    process.wait_for_port(port, "127.0.0.1", timeout=60)
-    return process, f"http://127.0.0.1:{port}", match.group(1)
-
-
-def prepare_data(
-    base: str,
-    admin_password: str,
-    scripts: Sequence[str] = ("Did you know rivers carve canyons? " * 3,) * 20,
-) -> dict[str, str]:
-    """An editor ``bench`` with one video per script; returns its bearer header."""
-    with httpx.Client(base_url=base, timeout=30) as http:
-        admin = http.post(
-            "/api/v1/auth/login", json={"username": "admin", "password": admin_password}
-        )
-        admin.raise_for_status()
-        auth = {"Authorization": f"Bearer {admin.json()['access_token']}"}
-        http.post(
-            "/api/v1/users",
-            headers=auth,
-            json={"username": "bench", "password": PASSWORD, "role": "editor"},
-        ).raise_for_status()
-        token = http.post(
-            "/api/v1/auth/login", json={"username": "bench", "password": PASSWORD}
-        ).json()
-        bench = {"Authorization": f"Bearer {token['access_token']}"}
-        for i, script in enumerate(scripts):
-            http.post(
-                "/api/v1/videos",
-                headers=bench,
-                json={
-                    "title": f"Video number {i}",
-                    "description": "A description of moderate length for the benchmark.",
-                    "script": script,
-                    "tags": ["bench", "video"],
-                },
-            ).raise_for_status()
-        listing = http.get("/api/v1/videos", headers=bench).json()
-        assert listing["total"] == len(scripts), listing
-        return bench
+from tests.fixtures import ManagedProcess, PostgresCluster, RedisServer  # noqa: E402
 
 
 def main() -> None:
@@ -138,8 +39,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
+    require_wrk()
 
     work = Path(tempfile.mkdtemp(prefix="faceless-bench-"))
     processes: list[ManagedProcess] = []
@@ -150,25 +50,9 @@ def main() -> None:
             common = {"FACELESS_ENV": "development", "RATE_LIMITS": HIGH_LIMITS}
             targets: dict[str, tuple[str, dict[str, str]]] = {}
 
-            bare_port = free_port()
-            bare = ManagedProcess(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "bare_app:app",
-                    "--port",
-                    str(bare_port),
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                ],
-                cwd=str(ROOT / "bench"),
-                name="bare",
-            ).start()
+            bare, bare_base = start_uvicorn("bare", "bare_app:app")
             processes.append(bare)
-            bare.wait_for_port(bare_port, "127.0.0.1", timeout=30)
-            targets["bare"] = (f"http://127.0.0.1:{bare_port}", {})
+            targets["bare"] = (bare_base, {})
 
             for name, extra in (
                 ("full (memory limiter)", {"DATABASE_URL": pg.dsn("bench_memory")}),
@@ -194,7 +78,12 @@ def main() -> None:
                 for path in ("/health", "/api/v1/videos"):
                     for name, (base, auth) in targets.items():
                         headers = auth if path != "/health" else {}
-                        sample = run_wrk(base + path, headers, args.seconds, args.connections)
+                        sample = run_wrk(
+                            base + path,
+                            headers=headers,
+                            seconds=args.seconds,
+                            connections=args.connections,
+                        )
                         results.setdefault((name, path), []).append(sample)
                 print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
         finally:

@@ -26,35 +26,24 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from edge_bench import HIGH_LIMITS, Sample, run_wrk
-from edge_bench import prepare_data as seed_videos
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures import ManagedProcess, PostgresCluster, free_port  # noqa: E402
+from our_server import HIGH_LIMITS, script_of, start_full  # noqa: E402
+from our_server import prepare_data as seed_videos  # noqa: E402
+from wrk_runner import Sample, require_wrk, run_wrk  # noqa: E402
+
+from tests.fixtures import ManagedProcess, PostgresCluster  # noqa: E402
 
 BOOTSTRAP = str(Path(__file__).with_name("encryption_bootstrap.py"))
 VARIANTS = ("on", "bypassed")
-SENTENCE = "Did you know that rivers carve canyons over millions of years, grain by grain? "
-
-
-def script_of(index: int, size: int) -> str:
-    head = f"Script {index}. "
-    return head + (SENTENCE * (size // len(SENTENCE) + 1))[: size - len(head)]
 
 
 def start(variant: str, env: dict[str, str], workdir: Path) -> tuple[ManagedProcess, str, str]:
-    port = free_port()
-    process = ManagedProcess(
-        [sys.executable, BOOTSTRAP, variant, "serve", "--behind-proxy", "--port", str(port)],
-        env=env,
-        cwd=str(workdir),
-        name=f"encryption-{variant}",
-    ).start()
-    match = process.wait_for_line(r"Initial admin password \(shown once\): (\S+)", timeout=90)
-    process.wait_for_port(port, "127.0.0.1", timeout=60)
-    return process, f"http://127.0.0.1:{port}", match.group(1)
+    # The bootstrap script takes faceless's arguments after the variant.
+    bootstrap = [sys.executable, BOOTSTRAP, variant]
+    return start_full(f"encryption-{variant}", env, workdir, command=bootstrap)
 
 
 def prepare_data(base: str, admin_password: str, script_bytes: int) -> dict[str, str]:
@@ -81,8 +70,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--script-bytes", type=int, default=3000)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install wrk (make bench does it)")
+    require_wrk()
 
     work = Path(tempfile.mkdtemp(prefix="faceless-encbench-"))
     processes: list[ManagedProcess] = []
@@ -118,7 +106,12 @@ def main() -> None:
                 for variant in order:
                     base, auth = targets[variant]
                     results[variant].append(
-                        run_wrk(base + url, auth, args.seconds, args.connections)
+                        run_wrk(
+                            base + url,
+                            headers=auth,
+                            seconds=args.seconds,
+                            connections=args.connections,
+                        )
                     )
                 print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
         finally:

@@ -28,7 +28,6 @@ import shutil
 import socket
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,11 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import wrk_runner  # noqa: E402
+
 from faceless.security.tls.certs import CertPaths, KeyType, generate  # noqa: E402
 from tests.fixtures import ManagedProcess, free_port  # noqa: E402
 
 FACELESS = str(Path(sys.executable).with_name("faceless"))
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
 @dataclass
@@ -56,22 +56,9 @@ class Target:
     handshakes: tuple[float, float] | None = None  # per second, p99 ms
 
 
-def _ms(text: str) -> float:
-    match = re.match(r"([\d.]+)(us|ms|s)", text)
-    assert match, text
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
 def run_wrk(url: str, seconds: int, connections: int) -> tuple[float, float, float]:
-    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
-    if errors:
-        raise RuntimeError(f"{url}: {errors.group(0)}; the benchmark is invalid")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
-    return rps, p50, p99
+    sample = wrk_runner.run_wrk(url, seconds=seconds, connections=connections)
+    return sample.rps, sample.p50_ms, sample.p99_ms
 
 
 def measure_handshakes(
