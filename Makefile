@@ -39,6 +39,8 @@ pytest: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 
+# BASELINE=REV (e.g. the commit before a change) adds that revision's server to the data-path
+# benchmark, measured in the same run.
 bench: install system-deps ## Every benchmark, each printing its comparison table
 	$(PY) bench/edge_bench.py
 	$(PY) bench/tls_bench.py
@@ -46,6 +48,7 @@ bench: install system-deps ## Every benchmark, each printing its comparison tabl
 	$(PY) bench/crypto_bench.py
 	$(PY) bench/encryption_api_bench.py
 	$(PY) bench/analyzer_bench.py
+	$(PY) bench/data_path_bench.py --extra $(if $(BASELINE),--baseline $(BASELINE))
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
