@@ -251,7 +251,7 @@ def start_ours(stack: contextlib.ExitStack, args: argparse.Namespace, work: Path
                 env = production_env(pg, f"bench_{index}", redis.url(db=index + 1))
             print(f"starting {label}", file=sys.stderr)
             server = launch(label, command, env, work, extra=args.extra)
-            stack.callback(server.process.stop)
+            stack.callback(server.process.close)
             targets.append(
                 Target(
                     label,
@@ -289,11 +289,11 @@ def start_references(
         ("raw", "raw ASGI (same bytes)", "raw_app:app"),
     ):
         process, base = start_uvicorn(kind, app, env={"BENCH_BODIES_DIR": str(bodies)})
-        stack.callback(process.stop)
+        stack.callback(process.close)
         idle = _warm_rss(process, base, ("/health", "/api/v1/videos"))
         targets.append(Target(label, kind, base, process, ours.auth, ours.video_id, idle))
     process, base, token = start_seed(args.shared, python)
-    stack.callback(process.stop)
+    stack.callback(process.close)
     idle = _warm_rss(process, base, ("/health",))
     targets.append(Target("seed design", "seed", base, process, {"reader": token}, "", idle))
     return targets

@@ -182,7 +182,7 @@ def launch(
             if extra:  # after the RSS: the embedded worker loads the speech engine
                 create_jobs(http, auth["reader"], wait="REDIS_URL" not in deployment)
     except BaseException:
-        process.stop()
+        process.close()
         raise
     video_id = listing.json()["items"][0]["id"]
     return OurServer(label, process, base, auth, video_id, idle)

@@ -112,7 +112,7 @@ def main() -> None:
         for server in nginxes:
             server.stop()
         for process in reversed(processes):
-            process.stop()
+            process.close()
         shutil.rmtree(work, ignore_errors=True)
     print_table(targets, args, "one app process per target (nginx: worker_processes auto)")
 

@@ -190,7 +190,7 @@ def main() -> None:
         measure_targets(targets, args)
     finally:
         for process in reversed(processes):
-            process.stop()
+            process.close()
         shutil.rmtree(work, ignore_errors=True)
 
     print_table(targets, args, "one server process each")
