@@ -22,6 +22,10 @@ Scenarios: ``GET /health``, authenticated ``GET /api/v1/videos`` (20 videos) and
 the run held against issue 11's targets. Compare ratios, not absolutes: wrk shares the
 machine's cores with the servers.
 
+Everything listens on 127.0.0.1 only; every wrk run is bounded; every process, the
+temporary worktree and the temporary files go when the run ends, fails, or is stopped
+(Ctrl-C or SIGTERM).
+
     .venv/bin/python bench/data_path_bench.py [--rounds 3] [--seconds 8] [--connections 32]
         [--extra] [--baseline REV] [--shared DIR] [--seed-venv DIR] [--pg-fsync off]
 """
@@ -30,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shutil
 import signal
 import subprocess
@@ -52,6 +55,7 @@ from data_path_report import (  # noqa: E402
     print_scenario,
     target_checks,
 )
+from data_path_scenarios import JSON, POST_BODY, SCENARIOS, Scenario, mixed_script  # noqa: E402
 from data_path_setup import (  # noqa: E402
     baseline_checkout,
     launch,
@@ -59,90 +63,11 @@ from data_path_setup import (  # noqa: E402
     production_env,
     rss_mb,
 )
-from our_server import FACELESS, video_body  # noqa: E402
+from our_server import FACELESS  # noqa: E402
 from references import seed_python, start_seed, start_uvicorn  # noqa: E402
-from wrk_runner import Sample, headers_script, lua_string, require_wrk, run_wrk  # noqa: E402
+from wrk_runner import Sample, headers_script, require_wrk, run_wrk  # noqa: E402
 
 from tests.fixtures import ManagedProcess, RedisServer  # noqa: E402
-
-POST_BODY = json.dumps(video_body("Benchmark write"), separators=(",", ":"))
-JSON = {"Content-Type": "application/json"}
-
-
-@dataclass(frozen=True)
-class Scenario:
-    key: str
-    title: str
-    who: str | None  # whose bearer token is sent (None: no Authorization)
-    ours: str  # the path on our servers; {video} is one of the reader's videos
-    bare: str | None  # the path on the bare app (None: no bare reference)
-    raw: bool = False  # the raw ASGI app answers it too
-    seed: str | None = None  # the path on the seed design
-    write: bool = False
-    mixed: bool = False
-    extra: bool = False
-
-
-SCENARIOS = (
-    Scenario("health", "GET /health", None, "/health", "/health", raw=True, seed="/health"),
-    Scenario(
-        "list",
-        "GET /api/v1/videos, authenticated, 20 videos",
-        "reader",
-        "/api/v1/videos",
-        "/api/v1/videos",
-        raw=True,
-        seed="/videos",
-    ),
-    Scenario(
-        "create", "POST /api/v1/videos", "writer", "/api/v1/videos", "/api/v1/videos", write=True
-    ),
-    Scenario(
-        "list-3k",
-        "GET /api/v1/videos, 20 videos with 3 KB scripts",
-        "reader3k",
-        "/api/v1/videos",
-        "/bare/videos-3k",
-        raw=True,
-        extra=True,
-    ),
-    Scenario(
-        "list-100",
-        "GET /api/v1/videos?limit=100, 100 videos",
-        "reader100",
-        "/api/v1/videos?limit=100",
-        "/bare/videos-100",
-        raw=True,
-        extra=True,
-    ),
-    Scenario(
-        "item",
-        "GET /api/v1/videos/{id}",
-        "reader",
-        "/api/v1/videos/{video}",
-        "/api/v1/videos/{video}",
-        raw=True,
-        extra=True,
-    ),
-    Scenario(
-        "jobs",
-        "GET /api/v1/jobs, 20 jobs",
-        "reader",
-        "/api/v1/jobs",
-        "/api/v1/jobs",
-        raw=True,
-        extra=True,
-    ),
-    Scenario(
-        "mixed",
-        "90 % GET /api/v1/videos (20 videos), 10 % POST /api/v1/videos",
-        "reader",
-        "/api/v1/videos",
-        "/api/v1/videos",
-        mixed=True,
-        extra=True,
-    ),
-)
 
 
 @dataclass
@@ -157,32 +82,6 @@ class Target:
     flavour: str | None = None  # "ours" | "baseline" for our servers
     deployment: str | None = None  # "pg" | "embedded" for our servers
     samples: dict[str, list[Sample]] = field(default_factory=dict)
-
-
-def mixed_script(path: str, read: Mapping[str, str], write: Mapping[str, str]) -> str:
-    """Nine reads of ``path``, then one write: both requests built once per wrk thread."""
-
-    def table(headers: Mapping[str, str]) -> str:
-        return (
-            "{"
-            + ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in headers.items())
-            + "}"
-        )
-
-    write_headers, body = table({**write, **JSON}), lua_string(POST_BODY)
-    return f"""
-local read_req, write_req
-local n = 0
-function init(args)
-  read_req = wrk.format("GET", {lua_string(path)}, {table(read)})
-  write_req = wrk.format("POST", "/api/v1/videos", {write_headers}, {body})
-end
-function request()
-  n = n + 1
-  if n % 10 == 0 then return write_req end
-  return read_req
-end
-"""
 
 
 def request_for(target: Target, scenario: Scenario) -> tuple[str, str] | None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from data_path_scenarios import JSON, POST_BODY
 from our_server import (
     HIGH_LIMITS,
     ROOT,
@@ -173,6 +174,12 @@ def launch(
     try:
         with httpx.Client(base_url=base, timeout=60) as http:
             auth = _fill(http, password, extra=extra)
+            # wrk fails a run on any non-2xx; the write must be a 201 besides.
+            created = http.post(
+                "/api/v1/videos", headers={**auth["writer"], **JSON}, content=POST_BODY
+            )
+            if created.status_code != 201:
+                raise RuntimeError(f"{label}: POST /api/v1/videos answered {created.status_code}")
             listing = http.get("/api/v1/videos", headers=auth["reader"])
             listing.raise_for_status()
             for _ in range(20):
