@@ -49,7 +49,7 @@ async def test_a_malformed_username_is_a_422_at_creation(
     auth = await admin_headers(accounts)
     await accounts.create("kate")
     before = await snapshot(services)
-    body = {"username": username, "password": "long enough secret 1", "role": "viewer"}
+    body = {"username": username, "password": PASSWORD, "role": "viewer"}
     problem = assert_problem(await accounts.client.post(USERS, headers=auth, json=body), 422)
     assert problem["errors"][0]["loc"] == ["body", "username"]
     assert await snapshot(services) == before
@@ -57,11 +57,11 @@ async def test_a_malformed_username_is_a_422_at_creation(
 
 async def test_a_well_formed_username_is_stored_lower_case(accounts: Accounts) -> None:
     auth = await admin_headers(accounts)
-    body = {"username": "Kate.Smith-1_", "password": "long enough secret 1", "role": "viewer"}
+    body = {"username": "Kate.Smith-1_", "password": PASSWORD, "role": "viewer"}
     created = await accounts.client.post(USERS, headers=auth, json=body)
     assert created.status_code == 201, created.text
     assert created.json()["username"] == "kate.smith-1_"
-    await accounts.login("KATE.SMITH-1_", "long enough secret 1")
+    await accounts.login("KATE.SMITH-1_")
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ async def test_other_user_fields_refuse_control_characters(
 ) -> None:
     auth = await admin_headers(accounts)
     before = await snapshot(services)
-    body = {"username": "newbie", "password": "long enough secret 1", "role": "viewer"}
+    body = {"username": "newbie", "password": PASSWORD, "role": "viewer"}
     body[field] = value
     problem = assert_problem(await accounts.client.post(USERS, headers=auth, json=body), 422)
     assert problem["errors"][0]["loc"] == ["body", field]
