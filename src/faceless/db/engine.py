@@ -10,6 +10,10 @@ A SQLite database file is created owner-only (0600) before SQLite opens it, and 
 existing one readable by group or others is made owner-only (ADR 0013): SQLite itself
 creates it 0644 less the umask, and gives the ``-wal``, ``-shm`` and ``-journal``
 files the database file's mode, so those follow it.
+
+Bound parameters are kept out of error messages and the echo log (``hide_parameters``):
+a failed statement is logged with the request's 500, and its values are user input,
+secrets among them (a password hash, an e-mail address, a token's hash).
 """
 
 from __future__ import annotations
@@ -34,13 +38,16 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         _private_sqlite_files(make_url(url))
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     parsed, connect_args = postgres_tls(make_url(url))
     return create_async_engine(
         parsed,
         echo=echo,
+        hide_parameters=True,
         connect_args=connect_args,
         pool_size=pool_size,
         max_overflow=pool_size,
