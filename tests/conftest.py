@@ -38,6 +38,7 @@ from tests.fixtures.postgres import PostgresCluster
 from tests.fixtures.redis import RedisServer
 from tests.fixtures.speech import espeak
 from tests.speech.audio import SENTENCE
+from tests.speech.crafted import lying_files
 
 PASSWORD = "correct horse battery 42"
 BASE_URL = "http://localhost"
@@ -82,6 +83,15 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def speech_wav(audio_dir: Path) -> Path:
     """espeak-ng saying ``tests.speech.audio.SENTENCE`` (about 7 s)."""
     return espeak(SENTENCE, audio_dir / "speech.wav")
+
+
+@pytest.fixture(scope="session")
+def lying_audio(audio_dir: Path) -> dict[str, Path]:
+    """Audio in every accepted format whose header omits or understates its length
+    (``tests.speech.crafted.lying_files``)."""
+    directory = audio_dir / "lying"
+    directory.mkdir()
+    return lying_files(directory)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ raised, so the limiter does not turn the run into a wall of 429s.
 from __future__ import annotations
 
 import sys
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,6 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from faceless.security.ratelimit.rules import DEFAULT_RATES
 from tests.fixtures import ManagedProcess, free_port
+from tests.fixtures.postgres import PostgresCluster
 
 FACELESS = str(Path(sys.executable).with_name("faceless"))
 CHECKS = [
@@ -43,13 +45,29 @@ EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def database(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None: the embedded default (SQLite under var/); else a fresh migrated PostgreSQL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    name = "s_" + uuid.uuid4().hex[:12]
+    cluster.create_database(name, template=request.getfixturevalue("pg_template"))
+    yield cluster.dsn(name)
+    cluster.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, database: str | None
+) -> Iterator[tuple[str, str]]:
     var_dir = tmp_path_factory.mktemp("schemathesis-var")
     port = free_port()
     env = {
         "FACELESS_ENV": "development",
         "FACELESS_VAR_DIR": str(var_dir),
-        "DATABASE_URL": None,
+        "DATABASE_URL": database,
+        "DATABASE_MIGRATION_URL": None,
         "REDIS_URL": None,
         "PUBLIC_URL": f"https://localhost:{port}",
         "RATE_LIMITS": ",".join(f"{tier}=100000/minute" for tier in DEFAULT_RATES),
@@ -97,6 +115,9 @@ def _run(operation: Any, mode: GenerationMode, call: Callable[[Any], None]) -> N
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "database", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 def test_every_operation_against_its_own_schema(server: tuple[str, str]) -> None:
     base_url, password = server
     auth = _login(base_url, password)

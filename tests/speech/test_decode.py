@@ -25,7 +25,9 @@ TOLERANCE_SECONDS = 0.1
 
 
 def test_probe_duration_matches_source(speech_file: Path, speech_seconds: float) -> None:
-    assert probe_duration(speech_file) == pytest.approx(speech_seconds, abs=TOLERANCE_SECONDS)
+    assert probe_duration(speech_file, max_seconds=60) == pytest.approx(
+        speech_seconds, abs=TOLERANCE_SECONDS
+    )
 
 
 def test_decode_yields_16k_mono_s16(speech_file: Path, speech_seconds: float) -> None:
@@ -84,7 +86,10 @@ def test_decode_accepts_audio_just_under_limit(speech_wav: Path, speech_seconds:
 def test_non_audio_named_wav_is_rejected(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "upload.wav"
     path.write_bytes(content)
-    for call in (lambda: probe_duration(path), lambda: decode_pcm16k_mono(path, max_seconds=60)):
+    for call in (
+        lambda: probe_duration(path, max_seconds=60),
+        lambda: decode_pcm16k_mono(path, max_seconds=60),
+    ):
         with pytest.raises(AudioError) as caught:
             call()
         message = str(caught.value)
@@ -99,7 +104,7 @@ def test_empty_file_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "empty.mp3"
     path.write_bytes(b"")
     with pytest.raises(AudioError):
-        probe_duration(path)
+        probe_duration(path, max_seconds=60)
     with pytest.raises(AudioError):
         decode_pcm16k_mono(path, max_seconds=60)
 
@@ -107,7 +112,7 @@ def test_empty_file_is_rejected(tmp_path: Path) -> None:
 def test_wav_without_samples_is_rejected(tmp_path: Path) -> None:
     path = write_tone_wav(tmp_path / "silent.wav", rate=16_000, channels=1, seconds=0)
     with pytest.raises(AudioError, match="no audio"):
-        probe_duration(path)
+        probe_duration(path, max_seconds=60)
     with pytest.raises(AudioError, match="no audio"):
         decode_pcm16k_mono(path, max_seconds=60)
 
@@ -122,7 +127,7 @@ def test_truncated_file_decodes_what_is_there(speech_wav: Path, tmp_path: Path) 
 
 def test_missing_file_is_a_server_error_not_bad_audio(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
-        probe_duration(tmp_path / "nope.wav")
+        probe_duration(tmp_path / "nope.wav", max_seconds=60)
 
 
 def test_rejects_non_positive_limit(speech_wav: Path) -> None:
@@ -147,7 +152,10 @@ def test_damaged_files_fail_only_with_audio_error(
         damaged[index] = data.draw(st.integers(0, 255), label="byte")
     path = audio_dir / f"damaged.{fmt}"
     path.write_bytes(damaged)
-    for call in (lambda: probe_duration(path), lambda: decode_pcm16k_mono(path, max_seconds=60)):
+    for call in (
+        lambda: probe_duration(path, max_seconds=60),
+        lambda: decode_pcm16k_mono(path, max_seconds=60),
+    ):
         # Success is fine too; anything but AudioError would surface as a server error.
         with contextlib.suppress(AudioError):
             call()

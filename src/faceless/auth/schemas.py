@@ -4,16 +4,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from faceless.schemas import RequestModel, ResponseModel
+from faceless.schemas import COMPARED_ONLY, RequestModel, ResponseModel
+from faceless.users.schemas import CurrentPassword
 
 RefreshTokenStr = Annotated[str, Field(min_length=16, max_length=256)]
 
 
 class LoginRequest(RequestModel):
-    # Bounded but not pattern-checked: a malformed name is just a failed login (401),
-    # answered like any other, so the shape of valid usernames leaks nothing.
-    username: Annotated[str, Field(min_length=1, max_length=128)]
-    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    # Any string: a name no account can have is a failed login (the generic 401, counted
+    # by the rate limiter) rather than a 422 (auth.service.login, users.names).
+    username: Annotated[str, COMPARED_ONLY]
+    password: CurrentPassword
 
 
 class RefreshRequest(RequestModel):

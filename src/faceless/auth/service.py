@@ -30,6 +30,7 @@ from faceless.security.passwords import PasswordHashing
 from faceless.security.tokens import TokenCodec
 from faceless.settings import Settings
 from faceless.users import repository as users_repository
+from faceless.users.names import canonical_username
 
 
 class AuthRuntime(Protocol):
@@ -86,8 +87,12 @@ async def login(
        see each other and N at once still get only the allowed number of tries;
     2. verify the password (a dummy hash for unknown names: same cost);
     3. on success reset the count and open a session; on failure only audit.
+
+    A name no account can have skips the first step (no lock row is made for it).
     """
-    name = username.strip().lower()
+    name = canonical_username(username)
+    if name is None:
+        return await _refuse_malformed_name(runtime, username=username, password=password, ctx=ctx)
     async with transaction(runtime.sessions) as session:
         refused = await _claim_attempt(session, name, username, ctx)
         user = None if refused else await users_repository.get_by_username(session, name)
@@ -113,6 +118,26 @@ async def login(
             session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
         )
         return tokens
+
+
+async def _refuse_malformed_name(
+    runtime: AuthRuntime, *, username: str, password: str, ctx: RequestContext
+) -> AuthFailure:
+    """The generic 401, at the cost of checking a password, for a name that cannot exist."""
+    await runtime.passwords.verify(None, password)
+    # What was sent is attacker-chosen: escaped and cut to fit before it is recorded.
+    shown = ascii(username)[1:-1][:64]
+    async with transaction(runtime.sessions) as session:
+        await record(
+            session,
+            action="auth.login_failed",
+            outcome="failure",
+            actor_id=None,
+            target=f"user:{shown}",
+            ctx=ctx,
+        )
+    LOGIN_FAILURES.labels("invalid_credentials").inc()
+    return _unauthorized(INVALID_CREDENTIALS)
 
 
 async def _claim_attempt(

@@ -55,6 +55,6 @@ def migrate(
     # The owner role runs DDL; the runtime role in DATABASE_URL is not allowed to.
     url = settings.database.migration_url or settings.database_url
     if is_sqlite(url):
-        settings.paths.var_dir.mkdir(parents=True, exist_ok=True)
+        settings.paths.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     upgrade(url, revision)
     typer.echo(f"database migrated to {revision}")

@@ -5,12 +5,24 @@ TLS to PostgreSQL is asked for in the URL the libpq way (``sslmode=verify-full``
 ``sslmode`` nor ``sslrootcert`` as connect arguments, so for asyncpg URLs they are
 turned here into an ``SSLContext`` that verifies the chain against that CA and the
 host name, which is what verify-full means.
+
+A SQLite database file is created owner-only (0600) before SQLite opens it, and an
+existing one readable by group or others is made owner-only (ADR 0013): SQLite itself
+creates it 0644 less the umask, and gives the ``-wal``, ``-shm`` and ``-journal``
+files the database file's mode, so those follow it.
+
+Bound parameters are kept out of error messages and the echo log (``hide_parameters``):
+a failed statement is logged with the request's 500, and its values are user input,
+secrets among them (a password hash, an e-mail address, a token's hash).
 """
 
 from __future__ import annotations
 
 import os
 import ssl
+import stat
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -25,13 +37,17 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        _private_sqlite_files(make_url(url))
+        engine = create_async_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     parsed, connect_args = postgres_tls(make_url(url))
     return create_async_engine(
         parsed,
         echo=echo,
+        hide_parameters=True,
         connect_args=connect_args,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -61,6 +77,24 @@ def postgres_tls(url: URL) -> tuple[URL, dict[str, Any]]:
     # verify-ca checks the chain only (libpq semantics); verify-full also the host name.
     context.check_hostname = mode == "verify-full"
     return url.set(query=query), {"ssl": context}
+
+
+_SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def _private_sqlite_files(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return  # in memory, or a URI whose options SQLite reads itself
+    path = Path(database)
+    # A missing directory is left for SQLite to report when it opens the file.
+    with suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    for candidate in (path, *(path.with_name(path.name + s) for s in _SQLITE_SIDE_FILES)):
+        with suppress(FileNotFoundError):
+            info = candidate.stat()
+            if info.st_mode & 0o077 and info.st_uid == os.geteuid():
+                candidate.chmod(stat.S_IMODE(info.st_mode) & 0o700)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

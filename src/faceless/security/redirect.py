@@ -3,8 +3,11 @@
 Design points:
 
 - The target is ``PUBLIC_URL`` + path + query. The request's ``Host`` header is never
-  read: building the target from it would make this an open redirect (anyone could
-  send a victim's browser, via a link, to ``http://us/?`` with ``Host: evil.example``).
+  used for it: building the target from it would make this an open redirect (anyone
+  could send a victim's browser, via a link, to ``http://us/?`` with ``Host: evil.example``).
+  It is only checked, like the API checks it: two ``Host`` headers or one that is not
+  ``host[:port]`` are a 400 problem document (security.host_header); one well-formed
+  foreign host is redirected like any other, and so is a request without one (HTTP/1.0).
 - 301 for GET and HEAD; 308 for every other method, so a client re-sends a POST as a
   POST (a 301/302 lets it silently become a GET and drop the body).
 - The path and query are carried over byte for byte from the request line, except that
@@ -23,7 +26,10 @@ from urllib.parse import quote_from_bytes
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from faceless.problems import problem_response
+from faceless.security import request_state
 from faceless.security.headers import HeaderPolicy
+from faceless.security.host_header import HostHeaderError, request_host
 from faceless.security.middleware.request_id import RequestIdMiddleware
 
 # RFC 3986 unreserved + reserved + "%" (already-encoded octets stay as they are).
@@ -59,6 +65,9 @@ class RedirectApp:
             raise ValueError("the redirect target must be ASCII (write an IDN host as punycode)")
         self.public_url = public_url.rstrip("/")
         # Only the headers valid over plain HTTP, whatever the scope's scheme claims.
+        self.common = {
+            name.decode("latin-1"): value.decode("latin-1") for name, value in policy.common
+        }
         self.headers = [*policy.common, (b"content-length", b"0")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -66,6 +75,17 @@ class RedirectApp:
             await _lifespan(receive, send)
             return
         if scope["type"] != "http":  # websockets are off on this listener
+            return
+        try:
+            request_host(scope["headers"])
+        except HostHeaderError:
+            response = problem_response(
+                400,
+                "The Host header must be given once, as host[:port].",
+                request_id=request_state.request_id(scope),
+                headers=self.common,
+            )
+            await response(scope, receive, send)
             return
         status = 301 if scope["method"] in ("GET", "HEAD") else 308
         raw_path = scope.get("raw_path") or scope["path"].encode()

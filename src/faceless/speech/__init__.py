@@ -15,6 +15,7 @@ from __future__ import annotations
 from .decode import (
     SNIFF_BYTES,
     AudioError,
+    AudioTooLongError,
     decode_pcm16k_mono,
     probe_duration,
     sniff_audio_format,
@@ -34,6 +35,7 @@ from .formats import InvalidTranscriptError, from_json_dict, to_json_dict, to_sr
 __all__ = [
     "SNIFF_BYTES",
     "AudioError",
+    "AudioTooLongError",
     "Checkpoint",
     "Engine",
     "InvalidTranscriptError",

@@ -3,6 +3,17 @@
 Everything untrusted about an upload is handled here: the format is recognised from its
 magic bytes, FFmpeg (through PyAV) is pinned to the matching demuxer, and decoded length is
 checked against a limit while decoding rather than trusted from the header.
+
+Decoding work is bounded by the limits, whatever the file claims (ADR 0013):
+
+- a header that declares more than the limit is refused before anything is decoded;
+- otherwise the header is not believed: samples are counted as they are decoded and
+  decoding stops as soon as they pass the limit. A file whose header declares no length
+  (FLAC with ``total_samples = 0``) or a false one (an MP3 Info frame count, Ogg granule
+  positions, an MP4 ``mvhd``) costs at most the limit, never its whole content;
+- the work per second of audio is bounded too: sample rates above ``MAX_SAMPLE_RATE``
+  and more than ``MAX_CHANNELS`` channels are refused, at open and for every frame
+  (a chained Ogg stream may change both midway).
 """
 
 from __future__ import annotations
@@ -22,9 +33,12 @@ from av.container import InputContainer
 
 __all__ = [
     "BYTES_PER_SECOND",
+    "MAX_CHANNELS",
+    "MAX_SAMPLE_RATE",
     "SAMPLE_RATE",
     "SNIFF_BYTES",
     "AudioError",
+    "AudioTooLongError",
     "decode_pcm16k_mono",
     "probe_duration",
     "sniff_audio_format",
@@ -34,6 +48,12 @@ SAMPLE_RATE = 16_000
 BYTES_PER_SECOND = SAMPLE_RATE * 2  # signed 16-bit mono
 # The longest signature checked below is the ISO BMFF brand at offset 8..12.
 SNIFF_BYTES = 12
+
+# Decoding costs per sample and channel, so seconds alone do not bound it: FLAC allows
+# 655 kHz and 8 channels (40 times the samples of 16 kHz mono per second), Vorbis 255
+# channels. 96 kHz covers every rate speech is recorded at; 8 channels covers 7.1.
+MAX_SAMPLE_RATE = 96_000
+MAX_CHANNELS = 8
 
 # How often decode_pcm16k_mono reports progress, in seconds of decoded audio.
 _REPORT_EVERY_SECONDS = 5.0
@@ -56,6 +76,27 @@ class AudioError(ValueError):
 
     The message is written for API clients: it never contains a path or library internals.
     """
+
+
+class AudioTooLongError(AudioError):
+    """The audio is longer than the limit: its header said so, or decoding passed it.
+
+    ``declared_seconds`` is the header's length when that alone refused the file (nothing
+    was decoded then); ``decoded_seconds`` is how much was decoded before stopping, which
+    is at most the limit plus one frame.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit_seconds: float,
+        declared_seconds: float | None = None,
+        decoded_seconds: float = 0.0,
+    ) -> None:
+        super().__init__(f"the audio is longer than the {limit_seconds:g} second limit")
+        self.limit_seconds = limit_seconds
+        self.declared_seconds = declared_seconds
+        self.decoded_seconds = decoded_seconds
 
 
 def sniff_audio_format(head: bytes) -> str | None:
@@ -86,19 +127,24 @@ def _is_mpeg_audio_frame(head: bytes) -> bool:
     return version != 0b01 and layer != 0b00 and bitrate != 0b1111 and sample_rate != 0b11
 
 
-def probe_duration(path: Path) -> float:
-    """Return the audio duration in seconds, checking that the audio actually decodes."""
+def probe_duration(path: Path, *, max_seconds: float) -> float:
+    """Return the audio's duration in seconds, decoding at most ``max_seconds`` of it.
+
+    The duration is what decodes, not what the header says. Raises AudioTooLongError when
+    the header declares more than ``max_seconds`` (nothing is decoded then) or as soon as
+    more than that has been decoded, and AudioError for undecodable input.
+    """
+    _require_positive(max_seconds)
+    decoded = 0.0
     with _open_audio(path) as (container, stream):
-        declared = _declared_duration(container, stream)
-        if declared is None:
-            # No usable header duration (e.g. some streamed Ogg or headerless MP3): count.
-            seconds = _decoded_seconds(container, stream)
-        else:
-            _require_first_frame(container, stream)
-            seconds = declared
-    if seconds <= 0:
+        _refuse_declared_over(container, stream, max_seconds)
+        for frame in _frames(container, stream):
+            decoded += frame.samples / frame.sample_rate
+            if decoded > max_seconds:
+                raise AudioTooLongError(limit_seconds=max_seconds, decoded_seconds=decoded)
+    if decoded <= 0:
         raise AudioError("the file contains no audio")
-    return seconds
+    return decoded
 
 
 def decode_pcm16k_mono(
@@ -114,18 +160,20 @@ def decode_pcm16k_mono(
     ``checkpoint(progress)`` is called every few seconds of decoded audio; whatever it
     raises propagates, which lets a caller cancel a long decode.
     """
-    if not max_seconds > 0:
-        raise ValueError("max_seconds must be positive")
+    _require_positive(max_seconds)
     limit_bytes = math.floor(max_seconds * SAMPLE_RATE) * 2
     out = io.BytesIO()
     with _open_audio(path) as (container, stream):
+        _refuse_declared_over(container, stream, max_seconds)
         expected = _declared_duration(container, stream) or max_seconds
         report_at = _REPORT_EVERY_SECONDS * BYTES_PER_SECOND
         for chunk in _pcm_chunks(container, stream):
             out.write(chunk)
             written = out.tell()
             if written > limit_bytes:
-                raise AudioError(f"the audio is longer than the {max_seconds:g} second limit")
+                raise AudioTooLongError(
+                    limit_seconds=max_seconds, decoded_seconds=written / BYTES_PER_SECOND
+                )
             if checkpoint is not None and written >= report_at:
                 checkpoint(min(1.0, written / BYTES_PER_SECOND / expected))
                 report_at += _REPORT_EVERY_SECONDS * BYTES_PER_SECOND
@@ -159,6 +207,10 @@ def _open_audio(path: Path) -> Iterator[tuple[InputContainer, AudioStream]]:
         stream = container.streams.best("audio")
         if not isinstance(stream, AudioStream):
             raise AudioError("the file has no audio stream")
+        if stream.codec_context is None:  # a codec this FFmpeg cannot decode
+            raise AudioError("the audio codec is not supported")
+        # Unknown (0) here is fine: every decoded frame is checked as well.
+        _check_shape(stream.codec_context.rate, stream.codec_context.channels)
         try:
             yield container, stream
         except av.error.FFmpegError as exc:
@@ -173,20 +225,35 @@ def _declared_duration(container: InputContainer, stream: AudioStream) -> float 
     return None
 
 
+def _require_positive(max_seconds: float) -> None:
+    if not max_seconds > 0:
+        raise ValueError("max_seconds must be positive")
+
+
+def _refuse_declared_over(
+    container: InputContainer, stream: AudioStream, max_seconds: float
+) -> None:
+    # A header that claims too much is believed: the lie would only hurt its author.
+    declared = _declared_duration(container, stream)
+    if declared is not None and declared > max_seconds:
+        raise AudioTooLongError(limit_seconds=max_seconds, declared_seconds=declared)
+
+
+def _check_shape(sample_rate: int, channels: int) -> None:
+    if sample_rate > MAX_SAMPLE_RATE:
+        raise AudioError(f"sample rates above {MAX_SAMPLE_RATE} Hz are not accepted")
+    if channels > MAX_CHANNELS:
+        raise AudioError(f"audio with more than {MAX_CHANNELS} channels is not accepted")
+
+
 def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFrame]:
     # Demuxing packet by packet keeps only one compressed packet in memory at a time.
     for packet in container.demux(stream):
-        yield from packet.decode()
-
-
-def _require_first_frame(container: InputContainer, stream: AudioStream) -> None:
-    for _frame in _frames(container, stream):
-        return
-    raise AudioError("the file contains no audio")
-
-
-def _decoded_seconds(container: InputContainer, stream: AudioStream) -> float:
-    return sum(frame.samples / frame.sample_rate for frame in _frames(container, stream))
+        for frame in packet.decode():
+            if frame.sample_rate <= 0:
+                raise AudioError("the audio data could not be decoded")
+            _check_shape(frame.sample_rate, frame.layout.nb_channels)
+            yield frame
 
 
 def _pcm_chunks(container: InputContainer, stream: AudioStream) -> Iterator[bytes]:

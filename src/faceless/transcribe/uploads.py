@@ -2,7 +2,8 @@
 
 The client's file name is never used as a path. The bytes are streamed to a
 fresh random name under the uploads directory (0600) and checked by content:
-magic bytes first, then a real decoder probe for duration.
+magic bytes first, then a real decoder probe for duration, which decodes at most
+the configured limit whatever the header claims (speech.decode).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from contextlib import suppress
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -20,6 +22,7 @@ from faceless.errors import ProblemError, unprocessable
 from faceless.speech.decode import (
     SNIFF_BYTES,
     AudioError,
+    AudioTooLongError,
     probe_duration,
     sniff_audio_format,
 )
@@ -68,13 +71,16 @@ def _create_private(path: Path) -> BinaryIO:
 
 
 async def check_duration(path: Path, *, max_seconds: float) -> float:
+    """The audio's decoded duration; a 422 problem when it is not audio or too long."""
     try:
-        duration = await run_sync(probe_duration, path)
+        return await run_sync(partial(probe_duration, path, max_seconds=max_seconds))
+    except AudioTooLongError as exc:
+        length = (
+            f"{exc.declared_seconds:.0f} s long"
+            if exc.declared_seconds is not None
+            else f"longer than {max_seconds:.0f} s"
+        )
+        message = f"The audio is {length}; at most {max_seconds:.0f} s is accepted."
+        raise unprocessable(message, loc=("body", "file")) from None
     except AudioError as exc:
         raise unprocessable(str(exc), loc=("body", "file")) from None
-    if duration > max_seconds:
-        raise unprocessable(
-            f"The audio is {duration:.0f} s long; at most {max_seconds:.0f} s is accepted.",
-            loc=("body", "file"),
-        )
-    return duration

@@ -6,10 +6,14 @@ from typing import Annotated
 from pydantic import Field
 
 from faceless.models import Role
-from faceless.schemas import PatchModel, RequestModel, ResponseModel, UtcDatetime
+from faceless.schemas import COMPARED_ONLY, PatchModel, RequestModel, ResponseModel, UtcDatetime
+from faceless.users.names import USERNAME_PATTERN
 
-Username = Annotated[str, Field(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$")]
+Username = Annotated[str, Field(min_length=3, max_length=32, pattern=USERNAME_PATTERN)]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
+"""A new password: control characters are refused like in any other text."""
+CurrentPassword = Annotated[str, Field(min_length=1, max_length=1024), COMPARED_ONLY]
+"""A password to check, never stored: any character, so an old password still works."""
 # A pragmatic shape check; deliverability is the mail system's job.
 Email = Annotated[
     str,
@@ -43,5 +47,5 @@ class UserOut(ResponseModel):
 
 
 class PasswordChange(RequestModel):
-    current_password: Password
+    current_password: CurrentPassword
     new_password: Password

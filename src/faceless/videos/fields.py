@@ -2,7 +2,9 @@
 
 Lengths count Unicode code points (Python ``len``), matching YouTube's limits: title
 1-100, description up to 5,000, script up to 100,000, each tag 1-100 and all tags at
-most 500 counting one separator between tags.
+most 500 counting one separator between tags. Descriptions and scripts are the
+multi-line fields: line breaks and tabs are allowed there, and nowhere else (the
+request models' control-character rule, faceless.schemas).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from faceless.schemas import MULTILINE
+
 TITLE_MAX = 100
 DESCRIPTION_MAX = 5000
 SCRIPT_MAX = 100_000
@@ -20,10 +24,10 @@ TAGS_MAX_TOTAL = 500
 
 TitleStr = Annotated[str, StringConstraints(min_length=1, max_length=TITLE_MAX)]
 """A video title: 1-100 code points."""
-DescriptionStr = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)]
-"""A video description: at most 5,000 code points."""
-ScriptStr = Annotated[str, StringConstraints(max_length=SCRIPT_MAX)]
-"""A video script: at most 100,000 code points."""
+DescriptionStr = Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), MULTILINE]
+"""A video description: at most 5,000 code points, line breaks and tabs allowed."""
+ScriptStr = Annotated[str, StringConstraints(max_length=SCRIPT_MAX), MULTILINE]
+"""A video script: at most 100,000 code points, line breaks and tabs allowed."""
 TagStr = Annotated[str, StringConstraints(min_length=1, max_length=TAG_MAX)]
 """One tag: 1-100 code points."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import ssl
 from collections.abc import Iterator
 
 import httpx
@@ -64,6 +66,79 @@ def test_absolute_form_request_target_cannot_pick_the_host(tls_server: Server) -
     head = answer.decode("latin-1").lower()
     assert head.startswith("http/1.1 301")
     assert f"\r\nlocation: {tls_server.public_url}/x?y=1\r\n" in head
+
+
+def exchange(port: int, request: bytes, *, tls: ssl.SSLContext | None = None) -> bytes:
+    """Send one raw request (headers exactly as written) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        if tls is None:
+            return _talk(raw, request)
+        with tls.wrap_socket(raw, server_hostname="localhost") as conn:
+            return _talk(conn, request)
+
+
+def _talk(conn: socket.socket, request: bytes) -> bytes:
+    conn.sendall(request)
+    answer = b""
+    while chunk := conn.recv(4096):
+        answer += chunk
+    return answer
+
+
+def split_answer(answer: bytes) -> tuple[int, dict[str, list[str]], bytes]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers: dict[str, list[str]] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    return int(status_line.split()[1]), headers, body
+
+
+BAD_HOSTS = [
+    pytest.param(b"Host: localhost\r\nHost: evil.example\r\n", id="two-hosts"),
+    pytest.param(b"Host: evil.example\r\nHost: localhost\r\n", id="two-hosts-reversed"),
+    pytest.param(b"Host: localhost:1@evil.example\r\n", id="user-info"),
+    pytest.param(b"Host: localhost:8443/x\r\n", id="path"),
+    pytest.param(b"Host: [::1\r\n", id="open-bracket"),
+]
+
+
+@pytest.mark.parametrize("hosts", BAD_HOSTS)
+def test_redirect_listener_refuses_repeated_or_malformed_host(
+    tls_server: Server, hosts: bytes
+) -> None:
+    request = b"GET /x HTTP/1.1\r\n" + hosts + b"Connection: close\r\n\r\n"
+    status, headers, body = split_answer(exchange(tls_server.redirect_port, request))
+    assert status == 400
+    assert "location" not in headers
+    assert headers["content-type"] == ["application/problem+json"]
+    problem = json.loads(body)
+    assert problem["status"] == 400 and "Host" in problem["detail"]
+    assert headers["x-request-id"] == [problem["request_id"]]
+    for name, value in COMMON.items():
+        assert headers.get(name) == [value], name
+    assert b"evil" not in body
+
+
+def test_redirect_listener_redirects_without_a_host(tls_server: Server) -> None:
+    # HTTP/1.0 may leave Host out; the target never depended on it anyway.
+    answer = exchange(tls_server.redirect_port, b"GET /x HTTP/1.0\r\n\r\n")
+    status, headers, _ = split_answer(answer)
+    assert status == 301 and headers["location"] == [f"{tls_server.public_url}/x"]
+
+
+@pytest.mark.parametrize("hosts", BAD_HOSTS)
+def test_https_listener_refuses_repeated_or_malformed_host(
+    tls_server: Server, hosts: bytes
+) -> None:
+    # A trailing slash is what makes the router redirect using the Host header.
+    request = b"GET /api/v1/videos/ HTTP/1.1\r\n" + hosts + b"Connection: close\r\n\r\n"
+    tls = client_context(tls_server.tls.ca_cert)
+    status, headers, body = split_answer(exchange(tls_server.port, request, tls=tls))
+    assert status == 400
+    assert "location" not in headers
+    assert json.loads(body)["detail"] == "The Host header must be given once, as host[:port]."
 
 
 def test_redirect_carries_security_headers_but_not_hsts(http: httpx.Client) -> None:

@@ -2,8 +2,10 @@
 
 Rewrites ``scope["client"]`` and ``scope["scheme"]`` so everything downstream
 (HSTS, redirects, rate-limit keys, audit, logs) sees the real client, and stores
-the address in ``scope["state"]["client_ip"]``. A request whose ``Host`` is not
-allowed is answered 400 here, before any other work.
+the address in ``scope["state"]["client_ip"]``. A request with two ``Host``
+headers or one that is not ``host[:port]`` (security.host_header), or whose host
+is not allowed, is answered 400 here, before any other work; ``ALLOWED_HOSTS=*``
+waives the allow-list, never the shape.
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from faceless.problems import problem_response
 from faceless.security import request_state
+from faceless.security.host_header import HostHeaderError, parse_host, request_host
 from faceless.security.proxy import ProxyPolicy, resolve_client
 from faceless.security.request_state import set_client_ip
 
 
-def _host_without_port(host: bytes) -> str:
-    text = host.decode("latin-1").strip().lower()
-    if text.startswith("["):  # [::1]:8443
-        return text[1 : text.find("]")] if "]" in text else text
-    return text.rsplit(":", 1)[0] if text.count(":") == 1 else text
+def _allowed_host(entry: str) -> str:
+    # The same normal form request_host gives (IPv6 compressed, lower case); an entry
+    # that is no host at all could never match, so it is kept only to fail the lookup.
+    bare = entry.strip().strip("[]")
+    try:
+        return parse_host(f"[{bare}]" if ":" in bare else bare)
+    except HostHeaderError:
+        return entry
 
 
 class ProxyHeadersMiddleware:
@@ -28,19 +34,16 @@ class ProxyHeadersMiddleware:
         self.app = app
         self.policy = policy
         self.allow_any_host = "*" in allowed_hosts
-        self.allowed_hosts = frozenset(h.lower().strip("[]") for h in allowed_hosts)
+        self.allowed_hosts = frozenset(_allowed_host(h) for h in allowed_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        host = b""
         forwarded_for: list[bytes] = []
         forwarded_proto = b""
         for name, value in scope["headers"]:
-            if name == b"host":
-                host = value
-            elif name == b"x-forwarded-for":
+            if name == b"x-forwarded-for":
                 forwarded_for.append(value)
             elif name == b"x-forwarded-proto":
                 forwarded_proto = value
@@ -55,10 +58,18 @@ class ProxyHeadersMiddleware:
             set_client_ip(scope, client)
         else:
             set_client_ip(scope, peer_host)
-        if not self.allow_any_host and _host_without_port(host) not in self.allowed_hosts:
-            response = problem_response(
-                400, "The Host header is not allowed.", request_id=request_state.request_id(scope)
-            )
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            response = problem_response(400, refusal, request_id=request_state.request_id(scope))
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> str | None:
+        try:
+            host = request_host(scope["headers"])
+        except HostHeaderError:
+            return "The Host header must be given once, as host[:port]."
+        if self.allow_any_host or (host is not None and host in self.allowed_hosts):
+            return None
+        return "The Host header is not allowed."
