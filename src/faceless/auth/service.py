@@ -126,7 +126,7 @@ async def _refuse_malformed_name(
     """The generic 401, at the cost of checking a password, for a name that cannot exist."""
     await runtime.passwords.verify(None, password)
     # What was sent is attacker-chosen: escaped and cut to fit before it is recorded.
-    shown = ascii(username)[1:-1][:64]
+    shown = ascii(username[:64])[1:-1][:64]
     async with transaction(runtime.sessions) as session:
         await record(
             session,
