@@ -28,6 +28,9 @@ connections, from the settings; ADR 0012). One instance serves the listeners of 
 process, so they share its connection count; each ``--workers`` process gets its own.
 Upgrades are off (``ws="none"``): no route speaks WebSocket, and every connection stays
 with the bounded protocol for its whole life.
+
+``--workers N`` with N > 1 needs ``REDIS_URL``: rate limits and lockout windows kept in
+each process's memory would give every client N times its budget.
 """
 
 from __future__ import annotations
@@ -218,6 +221,14 @@ def serve(
     """Run the API: HTTPS plus an HTTP→HTTPS redirect, or plain HTTP behind a proxy."""
     settings = load_settings()
     configure_logging()
+    if workers > 1 and not settings.redis.url:
+        typer.echo(
+            f"error: --workers {workers} needs REDIS_URL: without it every process keeps its "
+            f"own rate limits and lockout counts, so each client would get {workers} times its "
+            "budget; set REDIS_URL or run one worker",
+            err=True,
+        )
+        raise typer.Exit(2)
     http = _bounded_http_or_exit(settings)
     factory, redirect = _listeners(
         settings, host, port, redirect_port, behind_proxy=behind_proxy, http=http
