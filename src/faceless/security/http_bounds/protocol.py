@@ -217,6 +217,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._piece_bytes = len(piece)
         if self._reading_head:
             self._head_bytes += self._piece_bytes
+            if not self._in_message:
+                self._uncounted = 0  # no head has begun: the next one is counted whole
         self.parser.feed_data(piece)
         if self._reading_head and self._head_bytes >= self._max_head:
             self._refused = True
