@@ -45,6 +45,7 @@ bench: install system-deps ## Every benchmark, each printing its comparison tabl
 	$(PY) bench/edge_bench.py
 	$(PY) bench/tls_bench.py
 	$(PY) bench/nginx_bench.py --two-upstreams
+	$(PY) bench/request_bounds_bench.py
 	$(PY) bench/crypto_bench.py
 	$(PY) bench/encryption_api_bench.py
 	$(PY) bench/analyzer_bench.py

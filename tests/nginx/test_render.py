@@ -100,6 +100,26 @@ def test_upstreams_keepalive_timeouts_and_login_wall() -> None:
     assert "limit_req_status 429;" in lines
 
 
+def test_request_bounds_follow_the_apps_settings() -> None:
+    lines = _directives(render_nginx_config(_settings()))
+    # 16 KiB of head at most, in buffers no larger than 8 KiB; 30 s for a head, 30 s of pause.
+    assert "large_client_header_buffers 2 8192;" in lines
+    assert "client_header_timeout 30s;" in lines and "client_body_timeout 30s;" in lines
+    assert "limit_conn_zone $binary_remote_addr zone=faceless_conn:10m;" in lines
+    assert "limit_conn faceless_conn 100;" in lines and "limit_conn_status 503;" in lines
+    tuned = _directives(
+        render_nginx_config(
+            _settings(max_header_bytes=12 * 1024, header_timeout_seconds=1.5),
+            NginxOptions(connections_per_address=7),
+        )
+    )
+    assert "large_client_header_buffers 2 6144;" in tuned
+    assert "client_header_timeout 1500ms;" in tuned
+    assert "limit_conn faceless_conn 7;" in tuned
+    with pytest.raises(ValueError):
+        render_nginx_config(_settings(), NginxOptions(connections_per_address=0))
+
+
 def test_security_headers_only_on_nginx_own_responses() -> None:
     """One owner per header: the redirect server and the error location, never `location /`."""
     text = render_nginx_config(_settings())

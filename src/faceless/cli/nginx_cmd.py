@@ -112,6 +112,14 @@ def nginx_config(
     login_burst: Annotated[
         int, typer.Option("--login-burst", min=0, help="Login burst above the rate")
     ] = _DEFAULTS.login_burst,
+    connections_per_address: Annotated[
+        int,
+        typer.Option(
+            "--connections-per-address",
+            min=1,
+            help="Requests in progress per client address (limit_conn; 503 beyond)",
+        ),
+    ] = _DEFAULTS.connections_per_address,
     output: Annotated[
         str, typer.Option("--output", "-o", help="Where to write it; '-' for standard output")
     ] = DEFAULT_OUTPUT,
@@ -141,5 +149,6 @@ def nginx_config(
         user=user,
         login_rate_per_minute=login_rate,
         login_burst=login_burst,
+        connections_per_address=connections_per_address,
     )
     _emit(_render(options, defaults=defaults), output, check=check)

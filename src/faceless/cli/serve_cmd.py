@@ -21,6 +21,16 @@ is a clear error before anything starts), run in a thread with its own event loo
 the process that calls ``uvicorn.run``: the API's process with one worker, the
 supervisor with several, so N workers share one redirect listener. uvicorn keeps the
 signal handling of the main thread; the redirect thread is a daemon and ends with it.
+
+Every listener speaks HTTP through :class:`~faceless.security.http_bounds.BoundedHttp`
+(uvicorn's httptools protocol with bounds on head size, head time, body pauses and
+connections, from the settings; ADR 0012). One instance serves the listeners of a
+process, so they share its connection count; each ``--workers`` process gets its own.
+Upgrades are off (``ws="none"``): no route speaks WebSocket, and every connection stays
+with the bounded protocol for its whole life.
+
+``--workers N`` with N > 1 needs ``REDIS_URL``: rate limits and lockout windows kept in
+each process's memory would give every client N times its budget.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ import asyncio
 import socket
 import threading
 import time
-from typing import Annotated
+from typing import Annotated, cast
 from urllib.parse import urlsplit
 
 import typer
@@ -43,6 +53,7 @@ from faceless.logging import configure_logging
 from faceless.runtime.container import build_runtime
 from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
 from faceless.security.headers import build_header_policy
+from faceless.security.http_bounds import FD_RESERVE, BoundedHttp, RequestBounds, open_file_limit
 from faceless.security.passwords import PasswordHashing
 from faceless.security.redirect import build_redirect_app
 from faceless.security.tls import TlsError
@@ -125,10 +136,31 @@ def _bind(host: str, port: int) -> socket.socket:
         ) from None
 
 
+def bounded_http(settings: Settings) -> BoundedHttp:
+    """The listeners' protocol factory; the open-file limit is raised as far as needed."""
+    wanted = settings.http.max_connections
+    bounds = RequestBounds.from_settings(
+        settings.http, open_files=open_file_limit(wanted + FD_RESERVE)
+    )
+    if bounds.max_connections < wanted:
+        typer.echo(
+            f"warning: MAX_CONNECTIONS={wanted} is above what the open-file limit allows; "
+            f"serving at most {bounds.max_connections} connections per process",
+            err=True,
+        )
+    return BoundedHttp(bounds)
+
+
+def _protocol(http: BoundedHttp) -> type[asyncio.Protocol]:
+    # uvicorn calls `http` with keyword arguments per connection (Config.load keeps a
+    # non-string as is); its annotation only names classes.
+    return cast("type[asyncio.Protocol]", http)
+
+
 class RedirectListener:
     """The plain-HTTP redirect server, in a daemon thread with its own event loop."""
 
-    def __init__(self, settings: Settings, host: str, port: int) -> None:
+    def __init__(self, settings: Settings, host: str, port: int, *, http: BoundedHttp) -> None:
         security = settings.security
         app = build_redirect_app(
             public_url=settings.http.public_url,
@@ -141,6 +173,7 @@ class RedirectListener:
         config = uvicorn.Config(
             app,
             lifespan="off",
+            http=_protocol(http),
             ws="none",  # an upgrade request is redirected like any other
             server_header=False,
             proxy_headers=False,
@@ -188,7 +221,18 @@ def serve(
     """Run the API: HTTPS plus an HTTP→HTTPS redirect, or plain HTTP behind a proxy."""
     settings = load_settings()
     configure_logging()
-    factory, redirect = _listeners(settings, host, port, redirect_port, behind_proxy=behind_proxy)
+    if workers > 1 and not settings.redis.url:
+        typer.echo(
+            f"error: --workers {workers} needs REDIS_URL: without it every process keeps its "
+            f"own rate limits and lockout counts, so each client would get {workers} times its "
+            "budget; set REDIS_URL or run one worker",
+            err=True,
+        )
+        raise typer.Exit(2)
+    http = _bounded_http_or_exit(settings)
+    factory, redirect = _listeners(
+        settings, host, port, redirect_port, behind_proxy=behind_proxy, http=http
+    )
     require_valid_secrets(settings)
     prepare(settings)
     if factory is not None:
@@ -213,15 +257,29 @@ def serve(
         write_pid_file(pid_path)
         scheme = "http" if factory is None else "https"
         typer.echo(f"Serving {scheme.upper()} on {_origin(scheme, host, port)}")
-        _run_api(host, port, workers=workers, tls=factory)
+        _run_api(host, port, workers=workers, tls=factory, http=http)
     finally:
         remove_pid_file(pid_path)
         if redirect is not None:
             redirect.stop()
 
 
+def _bounded_http_or_exit(settings: Settings) -> BoundedHttp:
+    try:
+        return bounded_http(settings)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _listeners(
-    settings: Settings, host: str, port: int, redirect_port: int, *, behind_proxy: bool
+    settings: Settings,
+    host: str,
+    port: int,
+    redirect_port: int,
+    *,
+    behind_proxy: bool,
+    http: BoundedHttp,
 ) -> tuple[ServerContextFactory | None, RedirectListener | None]:
     """The TLS context and the redirect listener to serve with; exit 2 if they are unusable."""
     try:
@@ -236,7 +294,7 @@ def _listeners(
         factory = prepare_tls(settings)
         if not redirect_port:
             return factory, None
-        redirect = RedirectListener(settings, host, redirect_port)
+        redirect = RedirectListener(settings, host, redirect_port, http=http)
         _check_public_url(settings, port)
     except (TlsError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -244,13 +302,17 @@ def _listeners(
     return factory, redirect
 
 
-def _run_api(host: str, port: int, *, workers: int, tls: ServerContextFactory | None) -> None:
+def _run_api(
+    host: str, port: int, *, workers: int, tls: ServerContextFactory | None, http: BoundedHttp
+) -> None:
     uvicorn.run(
         "faceless.main:app_from_env",
         factory=True,
         host=host,
         port=port,
         workers=workers,
+        http=_protocol(http),
+        ws="none",
         # A spawned worker answers the supervisor's health pings only once it has
         # imported the whole app; on a busy machine that takes longer than uvicorn's
         # 5 s default, and the supervisor would kill and respawn it forever.

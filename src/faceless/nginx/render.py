@@ -28,6 +28,7 @@ from faceless.settings import HttpSettings, SecuritySettings, Settings
 
 __all__ = [
     "DEFAULT_OUTPUT",
+    "HEADER_BUFFER_MAX",
     "LOGIN_PATH",
     "MULTIPART_MARGIN_BYTES",
     "NginxOptions",
@@ -41,6 +42,9 @@ DEFAULT_OUTPUT = "deploy/nginx/faceless.conf"
 LOGIN_PATH = "/api/v1/auth/login"
 # Multipart framing around an upload; the app allows the same margin (security/limits.py).
 MULTIPART_MARGIN_BYTES = 64 * 1024
+# The largest of nginx's large_client_header_buffers: a longer request line or header
+# line is refused (414, 494) whatever MAX_HEADER_BYTES says.
+HEADER_BUFFER_MAX = 8 * 1024
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
@@ -53,10 +57,12 @@ _HEADER_VALUE_FORBIDDEN = frozenset('"\\$')
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds. Short enough that slow clients cannot hold connections for free."""
+    """Seconds. Short enough that slow clients cannot hold connections for free.
 
-    client_header: int = 10
-    client_body: int = 30
+    The head and body timeouts are the app's own settings (``HEADER_TIMEOUT_SECONDS``,
+    ``BODY_TIMEOUT_SECONDS``), rendered from them, not chosen here.
+    """
+
     send: int = 30
     keepalive: int = 30
     # Must stay below uvicorn's keep-alive (5 s) so nginx never reuses a closed connection.
@@ -92,6 +98,8 @@ class NginxOptions:
     access_log: str = "/var/log/nginx/access.log"
     login_rate_per_minute: int = 10
     login_burst: int = 5
+    # Concurrent requests per client address (limit_conn; an HTTP/2 stream counts as one).
+    connections_per_address: int = 100
     upstream_keepalive: int = 32
     timeouts: Timeouts = field(default_factory=Timeouts)
 
@@ -244,6 +252,8 @@ def _check_options(options: NginxOptions) -> None:
         raise ValueError("worker_processes must be 'auto' or a number")
     if options.login_rate_per_minute < 1 or options.login_burst < 0:
         raise ValueError("the login rate must be at least 1/minute and the burst not negative")
+    if options.connections_per_address < 1:
+        raise ValueError("connections per address must be at least 1")
     if not options.listen_addresses:
         raise ValueError("at least one listen address is needed")
     if options.http_port == options.https_port:
@@ -280,6 +290,30 @@ def _login_context(options: NginxOptions) -> dict[str, Any]:
         "rate": options.login_rate_per_minute,
         "burst": options.login_burst,
         "retry_after": math.ceil(60 / options.login_rate_per_minute),
+    }
+
+
+def _seconds(value: float) -> str:
+    """An nginx time: whole seconds as ``30s``, anything finer in milliseconds."""
+    milliseconds = math.ceil(value * 1000)
+    return f"{milliseconds // 1000}s" if milliseconds % 1000 == 0 else f"{milliseconds}ms"
+
+
+def _bounds_context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
+    """The app's request bounds, as nginx spells them.
+
+    nginx keeps a head that outgrows ``client_header_buffer_size`` in at most ``number``
+    buffers of ``size`` bytes (a request line or a header line must fit in one): their
+    product is at most ``MAX_HEADER_BYTES``, and no buffer is larger than 8 KiB.
+    """
+    limit = settings.http.max_header_bytes
+    number = math.ceil(limit / HEADER_BUFFER_MAX)
+    return {
+        "max_header_bytes": limit,
+        "header_buffers": f"{number} {limit // number}",
+        "header_timeout": _seconds(settings.http.header_timeout_seconds),
+        "body_timeout": _seconds(settings.http.body_timeout_seconds),
+        "connections_per_address": options.connections_per_address,
     }
 
 
@@ -328,6 +362,7 @@ def _context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
         "max_upload_bytes": settings.http.max_upload_bytes,
         "client_max_body_size": client_max_body_size(settings),
         "login": _login_context(options),
+        "bounds": _bounds_context(settings, options),
         "tls": _tls_context(),
         "http_headers": _header_pairs(headers, https=False),
         "https_headers": _header_pairs(headers, https=True),

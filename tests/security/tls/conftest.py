@@ -4,7 +4,8 @@
   it: development mode, its own var dir and SQLite file, free ports on 127.0.0.1; it
   generates its development CA and certificate on start.
 - ``proxied_server``: ``--behind-proxy`` with 127.0.0.1 as the trusted proxy.
-- ``workers_server``: HTTPS with ``--workers 2`` and ``--redirect-port 0``.
+- ``workers_server``: HTTPS with ``--workers 2`` and ``--redirect-port 0``, on the
+  session's Redis (several workers need it: ``faceless serve`` refuses them without).
 
 Start-up (imports, migrations, the first admin's password hash) dominates the run time,
 so all three are launched by one session fixture and overlap; each fixture then waits
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from faceless.security.tls.certs import CertPaths
-from tests.fixtures import ManagedProcess, free_port
+from tests.fixtures import ManagedProcess, RedisServer, free_port
 from tests.security.tls.helpers import LocalTlsServer, weak_server_context
 
 FACELESS = str(Path(sys.executable).with_name("faceless"))
@@ -65,7 +66,9 @@ def _ports(count: int) -> list[int]:
 
 
 @pytest.fixture(scope="session")
-def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
+def launched(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[dict[str, Server]]:
     base = tmp_path_factory.mktemp("tls-serve")
     https, redirect, proxied, workers = _ports(4)
     shapes: dict[str, tuple[list[str], str, int, int]] = {
@@ -85,6 +88,8 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Ser
             env = serve_env(home / "var", home / "t.db", f"https://localhost:{port}")
             if trusted:
                 env["TRUSTED_PROXIES"] = trusted
+            if name == "workers":
+                env["REDIS_URL"] = redis_server.url()
             process = ManagedProcess(
                 [FACELESS, "serve", *args], env=env, name=f"serve-{name}", log_dir=home
             )
