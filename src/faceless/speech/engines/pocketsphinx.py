@@ -11,8 +11,8 @@ from typing import Any
 import pocketsphinx
 
 from ..decode import BYTES_PER_SECOND, SAMPLE_RATE
-from .base import Checkpoint, Transcript, UnsupportedLanguageError
-from .captions import Word, group_words
+from .base import Checkpoint, Transcript, UnsupportedLanguageError, Word
+from .captions import group_words, tidy_words
 
 __all__ = ["PocketSphinxEngine"]
 
@@ -69,7 +69,7 @@ class PocketSphinxEngine:
         while not self._lock.acquire(timeout=LOCK_POLL_SECONDS):
             checkpoint(0.0)
         try:
-            words = list(self._recognise(pcm, checkpoint))
+            words = tidy_words(self._recognise(pcm, checkpoint), duration=duration)
         finally:
             self._lock.release()
         checkpoint(1.0)
@@ -80,6 +80,7 @@ class PocketSphinxEngine:
             duration_seconds=duration,
             engine=self.name,
             segments=segments,
+            words=words,
         )
 
     def _recognise(self, pcm: bytes, checkpoint: Checkpoint) -> Iterator[Word]:
