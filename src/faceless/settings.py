@@ -9,10 +9,12 @@ read through :mod:`faceless.secrets`.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic.fields import FieldInfo
@@ -231,6 +233,42 @@ class WorkerSettings(_Group):
     embedded_workers: int = Field(default=1, ge=1, validation_alias="EMBEDDED_WORKERS")
 
 
+class AnthropicSettings(_Group):
+    """Optional LLM suggestions in the analysis (on when the secret ANTHROPIC_API_KEY is set)."""
+
+    base_url: str = Field(
+        default="https://api.anthropic.com", validation_alias="ANTHROPIC_BASE_URL"
+    )
+    model: str = Field(
+        default="claude-haiku-4-5", min_length=1, max_length=200, validation_alias="ANTHROPIC_MODEL"
+    )
+    # The whole call, connection included: the analysis waits at most this long for it.
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, validation_alias="ANTHROPIC_TIMEOUT_SECONDS"
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _key_only_over_tls(cls, value: str) -> str:
+        # The API key travels in a header: plain http only to this host (a local proxy or
+        # a test double), never across a network.
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("ANTHROPIC_BASE_URL must be an https:// URL")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError("ANTHROPIC_BASE_URL must be https:// unless it is on this host")
+        return value.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Settings(BaseModel):
     """The whole configuration. Build with :func:`load_settings` or field by field in tests."""
 
@@ -249,6 +287,7 @@ class Settings(BaseModel):
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     tls: TlsSettings = Field(default_factory=TlsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
 
     @property
     def database_url(self) -> str:

@@ -10,6 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from faceless.analyze.analyzer import analyze
+from faceless.analyze.llm import LlmSuggestions
+from faceless.analyze.llm_prompt import LlmSuggestion
 from faceless.analyze.schemas import (
     TAGS_MAX_TOTAL,
     AnalysisResponse,
@@ -217,7 +219,8 @@ def test_response_mirrors_the_contract() -> None:
         script="Did you know rivers carve canyons? Rivers move 3 tonnes of rock.",
         tags=["rivers"],
     )
-    body = json.loads(AnalysisResponse.from_analysis(analysis).model_dump_json())
+    # As the endpoint serialises it: no model answered, so no "llm" key.
+    body = json.loads(AnalysisResponse.from_analysis(analysis).model_dump_json(exclude_none=True))
     assert set(body) == {
         "word_count",
         "estimated_duration_seconds",
@@ -238,6 +241,29 @@ def test_response_mirrors_the_contract() -> None:
     assert isinstance(body["hook"]["issues"], list)
     assert body["suggestions"] == list(analysis.suggestions)
     assert all(isinstance(s, str) for s in body["suggestions"])
+
+
+def test_llm_suggestions_are_added_as_llm() -> None:
+    analysis = analyze(title="How rivers carve canyons", script="Rivers carve canyons.")
+    llm = LlmSuggestions(
+        model="claude-test",
+        suggestions=(
+            LlmSuggestion(area="title", text="Try: Why rivers win against rock"),
+            LlmSuggestion(area="hook", text="Open with the question."),
+        ),
+    )
+    body = json.loads(
+        AnalysisResponse.from_analysis(analysis, llm=llm).model_dump_json(exclude_none=True)
+    )
+    assert body["llm"] == {
+        "model": "claude-test",
+        "suggestions": [
+            {"area": "title", "text": "Try: Why rivers win against rock"},
+            {"area": "hook", "text": "Open with the question."},
+        ],
+    }
+    without = AnalysisResponse.from_analysis(analysis).model_dump(exclude_none=True)
+    assert {k: v for k, v in body.items() if k != "llm"} == without
 
 
 def test_from_analysis_equals_validating_the_dataclass() -> None:

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from faceless.speech import Segment
-from faceless.speech.engines.captions import Word, group_words
+from faceless.speech.engines.base import Word
+from faceless.speech.engines.captions import group_words, tidy_words
 
 
 def words(*spec: tuple[float, float, str]) -> list[Word]:
@@ -57,6 +58,15 @@ def test_clamps_overlaps_and_range() -> None:
     )
 
 
+def test_tidy_words_rounds_clamps_and_drops_blanks() -> None:
+    spoken = words((-0.2, 0.5004, " one"), (0.4, 0.9, "two "), (1.0, 1.2, " "), (2.5, 3.5, "three"))
+    assert tidy_words(spoken, duration=3.0) == (
+        Word(0.0, 0.5, "one"),
+        Word(0.5, 0.9, "two"),
+        Word(2.5, 3.0, "three"),
+    )
+
+
 def test_no_words_no_segments() -> None:
     assert group_words([], duration=3.0) == ()
 
@@ -84,3 +94,24 @@ def test_segments_are_ordered_disjoint_and_in_range(
         previous_end = segment.end
     # Every word survives, in order.
     assert " ".join(s.text for s in segments).split() == [text for _, _, text in raw]
+
+
+@given(word_lists, st.floats(min_value=0, max_value=120, allow_nan=False))
+def test_tidy_words_are_ordered_disjoint_in_range_and_stable(
+    raw: list[tuple[float, float, str]], duration: float
+) -> None:
+    tidy = tidy_words(
+        [Word(start, start + length, text) for start, length, text in raw], duration=duration
+    )
+    previous_end = 0.0
+    for word in tidy:
+        assert previous_end <= word.start <= word.end <= duration
+        previous_end = word.end
+    assert [word.text for word in tidy] == [text for _, _, text in raw]
+    assert tidy_words(tidy, duration=duration) == tidy
+    # Captions are cut from the same tidied words: each spans its first to its last word.
+    segments = group_words(tidy, duration=duration)
+    assert " ".join(s.text for s in segments) == " ".join(w.text for w in tidy)
+    starts = {w.start for w in tidy}
+    ends = {w.end for w in tidy}
+    assert all(s.start in starts and s.end in ends for s in segments)

@@ -21,6 +21,7 @@ from faceless.speech import (
     to_text,
     to_vtt,
 )
+from faceless.speech.engines import Word
 from faceless.speech.formats import format_timestamp
 
 from .conftest import Transcribed
@@ -34,6 +35,12 @@ SAMPLE = Transcript(
         Segment(0.0, 1.5, "hello world"),
         Segment(61.25, 62.0004, "this is\na <test> & more"),
         Segment(3599.9996, 3725.5, "the end"),
+    ),
+    words=(
+        Word(0.0, 0.7, "hello"),
+        Word(0.8, 1.5, "world"),
+        Word(3599.9996, 3600.3, "the"),
+        Word(3600.4, 3725.5, "end"),
     ),
 )
 EMPTY = Transcript(text="", language="en", duration_seconds=2.0, engine="x", segments=())
@@ -87,6 +94,12 @@ def test_json_shape_matches_api() -> None:
             {"start": 61.25, "end": 62.0004, "text": "this is\na <test> & more"},
             {"start": 3599.9996, "end": 3725.5, "text": "the end"},
         ],
+        "words": [
+            {"start": 0.0, "end": 0.7, "text": "hello"},
+            {"start": 0.8, "end": 1.5, "text": "world"},
+            {"start": 3599.9996, "end": 3600.3, "text": "the"},
+            {"start": 3600.4, "end": 3725.5, "text": "end"},
+        ],
     }
 
 
@@ -99,12 +112,24 @@ def test_json_tolerates_integers_and_extra_keys() -> None:
     assert from_json_dict(data) == EMPTY
 
 
+def test_json_from_before_word_timings_reads_without_words() -> None:
+    stored = {k: v for k, v in to_json_dict(SAMPLE).items() if k != "words"}
+    transcript = from_json_dict(stored)
+    assert transcript.words == ()
+    assert transcript.segments == SAMPLE.segments
+    assert to_srt(transcript) == to_srt(SAMPLE)
+
+
 def valid() -> dict[str, object]:
     return to_json_dict(SAMPLE)
 
 
 def with_segment(**changes: object) -> dict[str, object]:
     return valid() | {"segments": [{"start": 0.0, "end": 1.0, "text": "hi"} | changes]}
+
+
+def with_word(**changes: object) -> dict[str, object]:
+    return valid() | {"words": [{"start": 0.0, "end": 1.0, "text": "hi"} | changes]}
 
 
 @pytest.mark.parametrize(
@@ -123,6 +148,13 @@ def with_segment(**changes: object) -> dict[str, object]:
         pytest.param(with_segment(end=math.inf), id="infinite-end"),
         pytest.param(with_segment(start=2.0), id="ends-before-start"),
         pytest.param(with_segment(text=None), id="segment-text-null"),
+        pytest.param(valid() | {"words": None}, id="words-null"),
+        pytest.param(valid() | {"words": [["hi"]]}, id="word-not-object"),
+        pytest.param(with_word(start=-0.5), id="word-negative-start"),
+        pytest.param(with_word(end=0.0, start=0.5), id="word-ends-before-start"),
+        pytest.param(with_word(end=math.nan), id="word-end-nan"),
+        pytest.param(with_word(text=7), id="word-text-number"),
+        pytest.param(valid() | {"words": [{"start": 0.0, "end": 1.0}]}, id="word-missing-text"),
     ],
 )
 def test_from_json_rejects_wrong_shapes(data: object) -> None:

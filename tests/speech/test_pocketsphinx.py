@@ -44,6 +44,14 @@ def assert_well_formed(transcript: Transcript) -> None:
         assert segment.text == segment.text.strip() != ""
         previous_end = segment.end
     assert transcript.text == " ".join(s.text for s in transcript.segments)
+    # Word timings: the same words as the captions, ordered, disjoint and inside them.
+    assert transcript.text == " ".join(w.text for w in transcript.words)
+    previous_end = 0.0
+    for word in transcript.words:
+        assert previous_end <= word.start <= word.end <= transcript.duration_seconds
+        assert word.text and " " not in word.text
+        assert any(s.start <= word.start <= word.end <= s.end for s in transcript.segments)
+        previous_end = word.end
 
 
 def test_recognises_enough_of_the_sentence(speech_transcript: Transcribed) -> None:
@@ -185,3 +193,13 @@ def test_long_speech_is_cut_into_bounded_utterances(speech_pcm: bytes) -> None:
     assert_well_formed(transcript)
     assert word_overlap(transcript) >= WORD_OVERLAP_FLOOR, transcript.text
     assert transcript.segments[-1].end > 0.8 * transcript.duration_seconds
+
+
+def test_word_timings_follow_the_speech(speech_transcript: Transcribed) -> None:
+    transcript = speech_transcript.transcript
+    assert len(transcript.words) >= len(SENTENCE_WORDS) // 2
+    for word in transcript.words:
+        # espeak-ng at 140 words per minute: no word lasts two seconds.
+        assert 0.0 < word.end - word.start < 2.0, word
+    assert transcript.words[0].start == transcript.segments[0].start
+    assert transcript.words[-1].end == transcript.segments[-1].end

@@ -52,7 +52,10 @@ async def test_upload_transcribe_download_delete(
     assert job["status"] == "succeeded" and job["progress"] == 1
     assert job["started_at"] and job["finished_at"] and job["error"] is None
     as_json = (await accounts.client.get(f"{job_url}/result", headers=auth)).json()
-    assert set(as_json) == {"text", "language", "duration_seconds", "engine", "segments"}
+    assert set(as_json) == {"text", "language", "duration_seconds", "engine", "segments", "words"}
+    assert as_json["words"] and {frozenset(w) for w in as_json["words"]} == {
+        frozenset({"start", "end", "text"})
+    }
     text = await accounts.client.get(f"{job_url}/result?format=txt", headers=auth)
     assert text.headers["content-type"] == "text/plain; charset=utf-8"
     assert_problem(await accounts.client.get(f"{job_url}/result?format=doc", headers=auth), 422)

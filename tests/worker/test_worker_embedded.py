@@ -63,7 +63,7 @@ async def test_embedded_runs_a_transcription_to_success(services: Runtime, short
     assert job.started_at is not None and job.finished_at is not None
     assert job.finished_at >= job.started_at
     result = orjson.loads(job.result or "")
-    assert set(result) == {"text", "language", "duration_seconds", "engine", "segments"}
+    assert set(result) == {"text", "language", "duration_seconds", "engine", "segments", "words"}
     assert result["engine"] == "pocketsphinx"
     assert result["language"] == "en"
     assert result["text"].strip()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from faceless.analyze import service
+from faceless.analyze.dependencies import Suggester
 from faceless.analyze.schemas import AnalysisResponse, AnalyzeRequest
 from faceless.api.auth import CurrentUser
 from faceless.api.deps import ReadSession
@@ -10,10 +11,15 @@ from faceless.api.deps import ReadSession
 router = APIRouter(tags=["analysis"])
 
 
-@router.post("/analyze", response_model=AnalysisResponse)
+# exclude_none: "llm" is absent, not null, when no model answered (no other field is
+# ever None).
+@router.post("/analyze", response_model=AnalysisResponse, response_model_exclude_none=True)
 async def analyze_script(
-    body: AnalyzeRequest, principal: CurrentUser, session: ReadSession
+    body: AnalyzeRequest, principal: CurrentUser, session: ReadSession, suggester: Suggester
 ) -> AnalysisResponse:
-    """Instant, local analysis of a title and script, or of a stored video."""
-    result = await service.analyze_request(session, body=body, principal=principal)
-    return AnalysisResponse.from_analysis(result)
+    """Instant, local analysis of a title and script, or of a stored video; with
+    ANTHROPIC_API_KEY set, also the model's suggestions when it answers in time."""
+    result = await service.analyze_request(
+        session, body=body, principal=principal, suggester=suggester
+    )
+    return AnalysisResponse.from_analysis(result.analysis, llm=result.llm)

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from faceless.analyze.analyzer import Analysis
+from faceless.analyze.llm import LlmSuggestions
 from faceless.schemas import RequestModel, ResponseModel
 from faceless.videos.fields import (
     TAGS_MAX_TOTAL,
@@ -36,6 +37,8 @@ __all__ = [
     "DescriptionStr",
     "HookReportResponse",
     "KeywordResponse",
+    "LlmResponse",
+    "LlmSuggestionResponse",
     "ScriptStr",
     "TagList",
     "TagStr",
@@ -112,8 +115,20 @@ class HookReportResponse(ResponseModel):
     issues: list[str]
 
 
+class LlmSuggestionResponse(ResponseModel):
+    area: str = Field(description='"title", "hook" or "script".')
+    text: str
+
+
+class LlmResponse(ResponseModel):
+    """Suggestions from the configured Anthropic model (present only when it answered)."""
+
+    model: str
+    suggestions: list[LlmSuggestionResponse]
+
+
 class AnalysisResponse(ResponseModel):
-    """The analysis of API.md, field for field."""
+    """The analysis of API.md, field for field; ``llm`` only when a model answered."""
 
     word_count: int
     estimated_duration_seconds: float
@@ -122,12 +137,24 @@ class AnalysisResponse(ResponseModel):
     title: TitleReportResponse
     hook: HookReportResponse
     suggestions: list[str]
+    llm: LlmResponse | None = None
 
     @classmethod
-    def from_analysis(cls, analysis: Analysis) -> AnalysisResponse:
+    def from_analysis(
+        cls, analysis: Analysis, llm: LlmSuggestions | None = None
+    ) -> AnalysisResponse:
         """Build the response from the analyzer's result (already valid, so no
         re-validation)."""
         return cls.model_construct(
+            llm=None
+            if llm is None
+            else LlmResponse.model_construct(
+                model=llm.model,
+                suggestions=[
+                    LlmSuggestionResponse.model_construct(area=s.area, text=s.text)
+                    for s in llm.suggestions
+                ],
+            ),
             word_count=analysis.word_count,
             estimated_duration_seconds=analysis.estimated_duration_seconds,
             reading_grade=analysis.reading_grade,

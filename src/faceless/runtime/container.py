@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from faceless.analyze.llm import LlmSuggester
 from faceless.crypto.keys import Keyring, parse_keyring
 from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
@@ -51,6 +52,8 @@ class Runtime:
     tokens: TokenCodec
     passwords: PasswordHashing
     publisher: Publisher
+    # LLM suggestions for the analysis (asks only when ANTHROPIC_API_KEY is set).
+    suggester: LlmSuggester
     # The job kinds this process can run, and the scheduler loop's periodic work.
     jobs: JobRegistry
     # Set right after construction: the embedded queue runs jobs with this Runtime.
@@ -62,6 +65,7 @@ class Runtime:
 
     async def start(self) -> None:
         await self.queue.start()
+        await self.suggester.start()
         await record_secret_events(self.sessions, self.secret_events)
         # Later loads and failures (a TTL refresh, a store going down mid-run) reach the
         # audit trail soon after they happen, from whichever thread read the secret.
@@ -97,6 +101,7 @@ class Runtime:
         if self._secret_flush is not None:
             await asyncio.gather(self._secret_flush, return_exceptions=True)
         await self.queue.close()
+        await self.suggester.aclose()
         await self.engine.dispose()
 
 
@@ -132,6 +137,7 @@ def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
         tokens=tokens,
         passwords=PasswordHashing(settings.auth.max_concurrent_hashes),
         publisher=create_publisher(settings, manager),
+        suggester=LlmSuggester(settings.anthropic, secrets=manager),
         jobs=jobs,
         secret_events=events,
     )

@@ -44,6 +44,7 @@ __all__ = [
     "TranscriptionCancelled",
     "UnsupportedLanguageError",
     "WhisperUnavailableError",
+    "Word",
     "create_engine",
     "decode_pcm16k_mono",
     "from_json_dict",

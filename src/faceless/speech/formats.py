@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from fractions import Fraction
 
-from .engines.base import Segment, Transcript
+from .engines.base import Segment, Transcript, Word
 
 __all__ = [
     "InvalidTranscriptError",
@@ -25,6 +25,7 @@ class InvalidTranscriptError(ValueError):
 
 _TRANSCRIPT_KEYS = frozenset({"text", "language", "duration_seconds", "engine", "segments"})
 _SEGMENT_KEYS = frozenset({"start", "end", "text"})
+_WORD_KEYS = _SEGMENT_KEYS
 
 
 def to_json_dict(t: Transcript) -> dict[str, object]:
@@ -35,30 +36,31 @@ def to_json_dict(t: Transcript) -> dict[str, object]:
         "duration_seconds": t.duration_seconds,
         "engine": t.engine,
         "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in t.segments],
+        "words": [{"start": w.start, "end": w.end, "text": w.text} for w in t.words],
     }
 
 
 def from_json_dict(d: object) -> Transcript:
-    """Inverse of to_json_dict; raises InvalidTranscriptError for anything of another shape."""
+    """Inverse of to_json_dict; raises InvalidTranscriptError for anything of another shape.
+
+    ``words`` may be absent: results stored before word timings existed have none.
+    """
     data = _mapping(d, _TRANSCRIPT_KEYS, "transcript")
-    raw_segments = data["segments"]
-    if not isinstance(raw_segments, list):
-        raise InvalidTranscriptError("transcript.segments must be a list")
-    segments = []
-    for index, item in enumerate(raw_segments):
-        where = f"transcript.segments[{index}]"
-        seg = _mapping(item, _SEGMENT_KEYS, where)
-        start = _seconds(seg["start"], f"{where}.start")
-        end = _seconds(seg["end"], f"{where}.end")
-        if end < start:
-            raise InvalidTranscriptError(f"{where} ends before it starts")
-        segments.append(Segment(start, end, _string(seg["text"], f"{where}.text")))
+    segments = [
+        Segment(*_timed(item, f"transcript.segments[{index}]", _SEGMENT_KEYS))
+        for index, item in enumerate(_list(data["segments"], "transcript.segments"))
+    ]
+    words = [
+        Word(*_timed(item, f"transcript.words[{index}]", _WORD_KEYS))
+        for index, item in enumerate(_list(data.get("words", []), "transcript.words"))
+    ]
     return Transcript(
         text=_string(data["text"], "transcript.text"),
         language=_string(data["language"], "transcript.language"),
         duration_seconds=_seconds(data["duration_seconds"], "transcript.duration_seconds"),
         engine=_string(data["engine"], "transcript.engine"),
         segments=tuple(segments),
+        words=tuple(words),
     )
 
 
@@ -118,6 +120,22 @@ def _mapping(value: object, keys: frozenset[str], where: str) -> Mapping[str, ob
     if not isinstance(value, Mapping) or not keys <= value.keys():
         raise InvalidTranscriptError(f"{where} must be an object with the keys {sorted(keys)}")
     return value
+
+
+def _list(value: object, where: str) -> list[object]:
+    if not isinstance(value, list):
+        raise InvalidTranscriptError(f"{where} must be a list")
+    return value
+
+
+def _timed(value: object, where: str, keys: frozenset[str]) -> tuple[float, float, str]:
+    """A segment's or word's start, end and text."""
+    item = _mapping(value, keys, where)
+    start = _seconds(item["start"], f"{where}.start")
+    end = _seconds(item["end"], f"{where}.end")
+    if end < start:
+        raise InvalidTranscriptError(f"{where} ends before it starts")
+    return start, end, _string(item["text"], f"{where}.text")
 
 
 def _string(value: object, where: str) -> str:

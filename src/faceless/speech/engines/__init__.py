@@ -12,6 +12,7 @@ from .base import (
     Transcript,
     TranscriptionCancelled,
     UnsupportedLanguageError,
+    Word,
 )
 from .pocketsphinx import PocketSphinxEngine
 from .whisper import WhisperEngine, WhisperUnavailableError
@@ -26,6 +27,7 @@ __all__ = [
     "UnsupportedLanguageError",
     "WhisperEngine",
     "WhisperUnavailableError",
+    "Word",
     "create_engine",
 ]
 

@@ -13,6 +13,7 @@ __all__ = [
     "Transcript",
     "TranscriptionCancelled",
     "UnsupportedLanguageError",
+    "Word",
 ]
 
 # checkpoint(progress_0_to_1): engines call it periodically; the caller raises from it
@@ -30,14 +31,28 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class Word:
+    """A recognised word and its time span in seconds from the start of the audio."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Transcript:
-    """A finished transcription. Segments are ordered and do not overlap."""
+    """A finished transcription. Segments are ordered and do not overlap; nor do words.
+
+    ``words`` are the recognised words with their own timings, in spoken order; engines
+    that cannot time single words leave it empty.
+    """
 
     text: str
     language: str
     duration_seconds: float
     engine: str
     segments: tuple[Segment, ...]
+    words: tuple[Word, ...] = ()
 
 
 class TranscriptionCancelled(Exception):  # noqa: N818 - the name is part of the public API

@@ -11,8 +11,8 @@ from typing import Any
 import pocketsphinx
 
 from ..decode import BYTES_PER_SECOND, SAMPLE_RATE
-from .base import Checkpoint, Transcript, UnsupportedLanguageError
-from .captions import Word, group_words
+from .base import Checkpoint, Transcript, UnsupportedLanguageError, Word
+from .captions import group_words, tidy_words
 
 __all__ = ["PocketSphinxEngine"]
 
@@ -69,7 +69,7 @@ class PocketSphinxEngine:
         while not self._lock.acquire(timeout=LOCK_POLL_SECONDS):
             checkpoint(0.0)
         try:
-            words = list(self._recognise(pcm, checkpoint))
+            words = tidy_words(self._recognise(pcm, checkpoint), duration=duration)
         finally:
             self._lock.release()
         checkpoint(1.0)
@@ -80,6 +80,7 @@ class PocketSphinxEngine:
             duration_seconds=duration,
             engine=self.name,
             segments=segments,
+            words=words,
         )
 
     def _recognise(self, pcm: bytes, checkpoint: Checkpoint) -> Iterator[Word]:
@@ -88,6 +89,10 @@ class PocketSphinxEngine:
         endpointer = pocketsphinx.Endpointer(sample_rate=SAMPLE_RATE)
         frame_bytes: int = endpointer.frame_bytes
         every = max(1, round(CHECKPOINT_SECONDS * BYTES_PER_SECOND / frame_bytes))
+        # The last piece of input (one whole frame or less) goes to end_stream, which
+        # flushes the endpointer's delay line with it; end_stream needs at least one
+        # sample, so input ending on a frame boundary must not leave it an empty tail.
+        final_offset = (len(pcm) - 1) // frame_bytes * frame_bytes
         in_utterance = False
         utterance_start = 0.0  # seconds
         utterance_bytes = 0
@@ -97,9 +102,9 @@ class PocketSphinxEngine:
                     checkpoint(offset / len(pcm))
                 frame = pcm[offset : offset + frame_bytes]
                 was_in_speech = endpointer.in_speech
-                if len(frame) < frame_bytes:
-                    # end_stream is only valid inside speech; a short tail of silence is
-                    # simply dropped.
+                if offset == final_offset:
+                    # end_stream is only valid inside speech; a last frame outside it
+                    # is dropped (it could at most begin a region too short to decode).
                     if not was_in_speech:
                         break
                     speech = endpointer.end_stream(frame)
@@ -126,11 +131,6 @@ class PocketSphinxEngine:
                 if not endpointer.in_speech:
                     in_utterance = False
                     yield from self._end_utterance(utterance_start)
-            if endpointer.in_speech:
-                # Input ended on a frame boundary while still in speech: flush the delay.
-                speech = endpointer.end_stream(b"")
-                if speech:
-                    decoder.process_raw(speech)
             if in_utterance:
                 in_utterance = False
                 yield from self._end_utterance(utterance_start)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import tempfile
 import threading
 import wave
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..decode import BYTES_PER_SECOND, SAMPLE_RATE
-from .base import Checkpoint, Segment, Transcript, UnsupportedLanguageError
+from .base import Checkpoint, Segment, Transcript, UnsupportedLanguageError, Word
+from .captions import tidy_words
 
-__all__ = ["WhisperEngine", "WhisperUnavailableError"]
+__all__ = ["WhisperEngine", "WhisperUnavailableError", "timed_words"]
 
 
 class WhisperUnavailableError(RuntimeError):
@@ -56,6 +58,7 @@ class WhisperEngine:
             raise UnsupportedLanguageError(f"language {language!r} is not supported by {self.name}")
         duration = len(pcm) / BYTES_PER_SECOND
         segments: list[Segment] = []
+        words: list[Word] = []
         checkpoint(0.0)
         with self._lock, tempfile.TemporaryDirectory(prefix="faceless-whisper-") as tmp:
             # numpy is not a dependency of this project, so the audio goes to
@@ -65,7 +68,11 @@ class WhisperEngine:
             # transcribe() returns a lazy generator: the work happens while iterating,
             # which is what lets the checkpoint between segments cancel it.
             results, _info = self._model.transcribe(
-                str(wav_path), language=language, beam_size=5, vad_filter=True
+                str(wav_path),
+                language=language,
+                beam_size=5,
+                vad_filter=True,
+                word_timestamps=True,
             )
             floor = 0.0
             for result in results:
@@ -75,6 +82,7 @@ class WhisperEngine:
                 if text:
                     segments.append(Segment(start, end, text))
                     floor = end
+                words.extend(timed_words(result))
                 checkpoint(min(1.0, end / duration) if duration else 1.0)
         checkpoint(1.0)
         return Transcript(
@@ -83,7 +91,28 @@ class WhisperEngine:
             duration_seconds=duration,
             engine=self.name,
             segments=tuple(segments),
+            words=tidy_words(words, duration=duration),
         )
+
+
+class WhisperWord(Protocol):
+    """The part of faster-whisper's ``Word`` used here."""
+
+    start: float
+    end: float
+    word: str
+
+
+class WhisperSegment(Protocol):
+    """The part of faster-whisper's ``Segment`` used for word timings."""
+
+    words: Sequence[WhisperWord] | None
+
+
+def timed_words(segment: WhisperSegment) -> list[Word]:
+    """A segment's words; ``words`` is None unless word_timestamps was asked for."""
+    # The word text carries its own leading space; tidy_words strips it.
+    return [Word(float(w.start), float(w.end), str(w.word)) for w in segment.words or ()]
 
 
 def _write_wav(path: Path, pcm: bytes) -> None:
