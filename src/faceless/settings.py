@@ -149,6 +149,14 @@ class HttpSettings(_Group):
         default=25 * 1024 * 1024, ge=1024, validation_alias="MAX_UPLOAD_BYTES"
     )
     docs_enabled: bool = Field(default=True, validation_alias="DOCS_ENABLED")
+    # Connection bounds of the listeners (a request head, the time to send it and the body,
+    # open connections); `faceless security-check --local` reads them.
+    max_header_bytes: int = Field(default=16384, ge=1024, validation_alias="MAX_HEADER_BYTES")
+    header_timeout_seconds: float = Field(
+        default=30, gt=0, validation_alias="HEADER_TIMEOUT_SECONDS"
+    )
+    body_timeout_seconds: float = Field(default=30, gt=0, validation_alias="BODY_TIMEOUT_SECONDS")
+    max_connections: int = Field(default=1000, ge=1, validation_alias="MAX_CONNECTIONS")
 
     _split = field_validator(
         "allowed_hosts", "cors_origins", "trusted_proxies", "metrics_allow", mode="before"
