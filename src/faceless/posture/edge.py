@@ -149,7 +149,7 @@ def error_documents_check(probe: Probe) -> CheckResult:
     for answer in errors:
         for kind, pattern in LEAKS:
             if match := pattern.search(answer.text):
-                where = urlsplit_path(answer.url)
+                where = _path_of(answer.url)
                 leaks.append(
                     f"{answer.status} for {where} carries {kind} ({match.group(0)[:40]!r})"
                 )
@@ -159,7 +159,7 @@ def error_documents_check(probe: Probe) -> CheckResult:
     return passed("edge.error_documents", f"{len(errors)} error answers ({statuses}) carry none")
 
 
-def urlsplit_path(url: str) -> str:
+def _path_of(url: str) -> str:
     rest = url.split("://", 1)[-1]
     return "/" + rest.split("/", 1)[1] if "/" in rest else "/"
 

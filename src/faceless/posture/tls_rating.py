@@ -69,7 +69,6 @@ def numeric_score(facts: TlsFacts) -> int:
 
 
 def caps(facts: TlsFacts) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
     suites, offered = facts.suites, facts.offered
     names = [s.name for s in suites]
     cert_bits = facts.certificate.rsa_equivalent_bits if facts.certificate else 0
@@ -80,22 +79,23 @@ def caps(facts: TlsFacts) -> list[tuple[str, str]]:
         ("F", "anonymous cipher suites", any(s.anonymous for s in suites)),
         ("F", "NULL (unencrypted) cipher suites", any(s.key_bits == 0 for s in suites)),
         ("F", "insecure renegotiation", facts.secure_renegotiation is False),
-        ("F", "known vulnerabilities: " + ", ".join(facts.vulnerabilities), facts.vulnerabilities),
+        (
+            "F",
+            "known vulnerabilities: " + ", ".join(facts.vulnerabilities),
+            bool(facts.vulnerabilities),
+        ),
         ("F", "a key under 1024 bits", cert_bits < 1024 or any(b < 1024 for b in dh_bits)),
         ("C", "SSL 3.0 offered (POODLE)", "SSL 3.0" in offered),
         ("C", "RC4 cipher suites", any("_RC4_" in n for n in names)),
         ("C", "64-bit block ciphers (3DES)", any("3DES" in n or "DES_" in n for n in names)),
         ("C", "TLS compression (CRIME)", facts.compression is True),
         ("C", "neither TLS 1.2 nor TLS 1.3", not offered & {"TLS 1.2", "TLS 1.3"}),
-        ("B", "TLS 1.0/1.1 offered", offered & {"TLS 1.0", "TLS 1.1"}),
+        ("B", "TLS 1.0/1.1 offered", bool(offered & {"TLS 1.0", "TLS 1.1"})),
         ("B", "no forward secrecy", not any(s.forward_secret for s in suites)),
         ("B", "no AEAD cipher suite", not any(s.aead for s in suites)),
         ("B", "a key under 2048 bits", cert_bits < 2048 or any(b < 2048 for b in dh_bits)),
     )
-    for cap, reason, hit in rules:
-        if hit:
-            found.append((cap, reason))
-    return found
+    return [(cap, reason) for cap, reason, hit in rules if hit]
 
 
 def rate(facts: TlsFacts, *, hsts_max_age: int | None) -> TlsRating:

@@ -217,8 +217,19 @@ def _read_body(sock: socket.socket, headers: tuple[tuple[str, str], ...], data: 
     if "chunked" in fields.get("transfer-encoding", "").lower():
         return _read_chunked(sock, data)
     length = fields.get("content-length")
-    wanted = min(int(length), MAX_BODY_BYTES) if length and length.isdigit() else MAX_BODY_BYTES
+    if length is None or not length.isdigit():
+        return _read_to_close(sock, data)
+    wanted = min(int(length), MAX_BODY_BYTES)
     while len(data) < wanted:
+        chunk = _recv(sock)
+        if not chunk:
+            raise WireError(f"the body ended after {len(data)} of {length} bytes")
+        data += chunk
+    return data[:wanted]
+
+
+def _read_to_close(sock: socket.socket, data: bytes) -> bytes:
+    while len(data) < MAX_BODY_BYTES:
         try:
             chunk = _recv(sock)
         except WireError:
@@ -226,7 +237,7 @@ def _read_body(sock: socket.socket, headers: tuple[tuple[str, str], ...], data: 
         if not chunk:
             break
         data += chunk
-    return data[:wanted]
+    return data[:MAX_BODY_BYTES]
 
 
 def _read_chunked(sock: socket.socket, data: bytes) -> bytes:
