@@ -21,12 +21,13 @@ def _lands_on_target(probe: Probe, answer: Response | str) -> tuple[bool, str]:
         return False, f"{answer.status} without a redirect"
     parts = urlsplit(location)
     target = probe.target
-    expected_port = target.port if target.https else 443
     try:
         port = parts.port or 443
     except ValueError:
         return False, f"{answer.status} to {location}"
-    ok = parts.scheme == "https" and parts.hostname == target.host and port == expected_port
+    # An https target's origin is known exactly; a plain-HTTP one only names the host.
+    port_ok = not target.https or port == target.port
+    ok = parts.scheme == "https" and parts.hostname == target.host and port_ok
     return ok, f"{answer.status} to {location}"
 
 
