@@ -20,6 +20,7 @@ from tests.posture.conftest import Fleet
 from tests.posture.instances import CheckRun
 
 MAX_REQUESTS = 60
+BUDGET = 128
 
 
 class Canary:
@@ -87,6 +88,37 @@ def test_a_redirect_to_another_host_is_never_followed(canary: Canary) -> None:
     assert canary.connections == 0
     assert report.requests <= MAX_REQUESTS
     assert report.check("edge.redirect").status.value == "fail"
+
+
+class _Loop(BaseHTTPRequestHandler):
+    """Every answer redirects to another path on the same host, forever."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self) -> None:
+        self.send_response(307)
+        self.send_header("Location", f"/loop-{len(self.path)}{self.path}"[:200])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_GET = do_POST = do_OPTIONS = do_PUT = do_TRACE = _answer
+
+
+def test_a_redirect_loop_on_the_target_stays_within_the_budget() -> None:
+    site = ThreadingHTTPServer(("127.0.0.1", 0), _Loop)
+    thread = threading.Thread(target=site.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        report = measure(
+            parse_target(f"http://127.0.0.1:{site.server_address[1]}", http_url=None, ca_file=None)
+        )
+    finally:
+        site.shutdown()
+        site.server_close()
+        thread.join(timeout=5)
+    assert report.requests <= BUDGET
+    assert report.grade == "F"
 
 
 @pytest.mark.slow
