@@ -14,21 +14,25 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def _lands_on_target(probe: Probe, answer: Response | str) -> tuple[bool, str]:
+    """Whether ``answer`` redirects to HTTPS on the target, and what it did, in words."""
     if isinstance(answer, str):
         return False, answer
     location = answer.first("location")
     if answer.status not in REDIRECTS or not location:
-        return False, f"{answer.status} without a redirect"
+        return False, f"{answer.status} without a redirect (no redirect to HTTPS)"
     parts = urlsplit(location)
     target = probe.target
     try:
         port = parts.port or 443
     except ValueError:
-        return False, f"{answer.status} to {location}"
+        return False, f"{answer.status} to {location} (not a valid URL)"
+    if parts.scheme != "https":
+        return False, f"{answer.status} to {location} (not HTTPS)"
     # An https target's origin is known exactly; a plain-HTTP one only names the host.
-    port_ok = not target.https or port == target.port
-    ok = parts.scheme == "https" and parts.hostname == target.host and port_ok
-    return ok, f"{answer.status} to {location}"
+    if parts.hostname != target.host or (target.https and port != target.port):
+        expected = target.origin if target.https else f"https://{target.host}"
+        return False, f"{answer.status} to {location} (not {expected})"
+    return True, f"{answer.status} to {location}"
 
 
 def redirect_check(probe: Probe) -> CheckResult:
@@ -39,7 +43,7 @@ def redirect_check(probe: Probe) -> CheckResult:
         return passed("edge.redirect", f"no plain-HTTP listener at {listener}: nothing to redirect")
     ok, seen = _lands_on_target(probe, plain)
     if not ok:
-        return failed("edge.redirect", f"GET {listener}/health: {seen} (no redirect to HTTPS)")
+        return failed("edge.redirect", f"GET {listener}/health: {seen}")
     forged = probe.send(
         "/health", origin=listener, host_header=False, headers=[("Host", FOREIGN_HOST)]
     )
