@@ -14,6 +14,7 @@ from faceless.cli import (
     nginx_cmd,
     publisher_cmd,
     secrets_cmd,
+    security_check_cmd,
     serve_cmd,
     users_cmd,
     worker_cmd,
@@ -37,6 +38,7 @@ app.command("serve")(serve_cmd.serve)
 app.command("worker")(worker_cmd.worker)
 app.command("scheduler")(worker_cmd.scheduler)
 app.command("nginx-config")(nginx_cmd.nginx_config)
+app.command("security-check")(security_check_cmd.security_check)
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(certs_cmd.app, name="certs")
