@@ -1,4 +1,4 @@
-"""Atomic, private file writes: the one way the service writes keys, exports and pids."""
+"""Private directories and atomic, private file writes: how the service writes under var/."""
 
 from __future__ import annotations
 
@@ -33,3 +33,16 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o600, durable_dir: boo
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def private_dirs(path: Path) -> None:
+    """Create ``path`` and every missing parent with mode 0700.
+
+    ``Path.mkdir(parents=True, mode=...)`` applies the mode to the last directory only;
+    the parents get the umask's (often 0755), which would leave ``var/`` itself
+    readable by other local users when a nested directory is created first.
+    """
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # created concurrently: keep theirs
+            directory.mkdir(mode=0o700)

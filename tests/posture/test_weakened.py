@@ -35,21 +35,9 @@ def test_loses_the_points_of_its_check_and_names_the_cause(
     assert runs[name].report["score"] < runs["ours"].report["score"]
 
 
-VAR_MODE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="with TLS_CERT_FILE set, `faceless serve` in development creates var/ as a parent "
-    "of var/secrets (secrets/dev.py, mkdir parents=True) with the umask's 0755, not 0700: "
-    "local.file_modes reports it; fix it there and remove this mark",
-)
-
-
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=VAR_MODE_BUG) if n == "self_signed" else n
-        for n in WEAKENINGS
-        if n != "tls10_relay"
-    ],
+    [n for n in WEAKENINGS if n != "tls10_relay"],
 )
 def test_nothing_else_gets_worse(runs: dict[str, CheckRun], name: str) -> None:
     """One thing at a time: every other check is where it is on ours, except those that

@@ -22,6 +22,7 @@ from faceless.cli import (
 from faceless.cli.preflight import require_valid_secrets
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
+from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
 from faceless.settings import load_settings
 
@@ -57,6 +58,6 @@ def migrate(
     # The owner role runs DDL; the runtime role in DATABASE_URL is not allowed to.
     url = settings.database.migration_url or settings.database_url
     if is_sqlite(url):
-        settings.paths.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(settings.paths.var_dir)
     upgrade(url, revision)
     typer.echo(f"database migrated to {revision}")

@@ -49,6 +49,7 @@ from faceless.cli.preflight import require_valid_secrets
 from faceless.db.engine import is_sqlite
 from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
+from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
 from faceless.runtime.container import build_runtime
 from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
@@ -76,7 +77,7 @@ async def _first_run(settings: Settings) -> str | None:
 
 def prepare(settings: Settings) -> None:
     """Embedded default: create var/, migrate SQLite, create the first admin."""
-    settings.paths.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(settings.paths.var_dir)
     if is_sqlite(settings.database_url):
         upgrade(settings.database_url)
     password = asyncio.run(_first_run(settings))
@@ -89,7 +90,7 @@ def prepare_tls(settings: Settings) -> ServerContextFactory:
     """Certificates in place (generated in development), the context validated once."""
     configured = settings.tls.cert_file is not None or settings.tls.key_file is not None
     if settings.is_development and not configured:
-        settings.paths.var_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(settings.paths.var_dir)
         host = urlsplit(settings.http.public_url).hostname or "localhost"
         names = [] if host in _LOOPBACK_NAMES else [host]
         done = ensure_dev_certificates(CertPaths(settings.tls_dir), names=names)

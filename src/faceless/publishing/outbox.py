@@ -29,6 +29,7 @@ from pathlib import Path
 import anyio.to_thread
 
 from faceless.db.base import utcnow
+from faceless.fileio import private_dirs
 from faceless.publishing.base import PublishError, PublishPackage, PublishReceipt
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class OutboxPublisher:
     def write(self, package: PublishPackage) -> PublishReceipt:
         """Write the package (blocking). Public so tools and tests can call it directly."""
         root = self.outbox_dir
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(root)
         _remove_stale_leftovers(root)
         final = root / str(package.video_id)
         reference = f"outbox:{package.video_id}"

@@ -10,13 +10,14 @@ import os
 from pathlib import Path
 
 from faceless.crypto.keys import generate_keyring_value
+from faceless.fileio import private_dirs
 
 GENERATED_SECRETS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY")
 
 
 def ensure_dev_secrets(directory: Path) -> list[str]:
     """Create missing generated secrets with mode 0600; return the names created."""
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(directory)
     created = []
     for name in GENERATED_SECRETS:
         path = directory / name

@@ -22,7 +22,7 @@ from typing import Protocol
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from faceless.fileio import atomic_write
+from faceless.fileio import atomic_write, private_dirs
 from faceless.secrets.audit import record_secret_events
 from faceless.secrets.errors import SafeSecretError, SecretsConfigError
 from faceless.secrets.manager import SecretBackendError, SecretEvent, SecretManager
@@ -91,7 +91,7 @@ def pid_file(var_dir: Path) -> Path:
 
 
 def write_pid_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(path.parent)
     atomic_write(path, f"{os.getpid()}\n".encode("ascii"))
 
 

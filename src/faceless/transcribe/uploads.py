@@ -19,6 +19,7 @@ import anyio
 from anyio.to_thread import run_sync
 
 from faceless.errors import ProblemError, unprocessable
+from faceless.fileio import private_dirs
 from faceless.speech.decode import (
     SNIFF_BYTES,
     AudioError,
@@ -66,7 +67,7 @@ async def store_upload(upload: Upload, directory: Path, *, max_bytes: int) -> st
 
 
 def _create_private(path: Path) -> BinaryIO:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(path.parent)
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from faceless.fileio import atomic_write
+from faceless.fileio import atomic_write, private_dirs
 from faceless.security.tls import TlsError
 
 PRIVATE_FILE_MODE = 0o600
@@ -24,7 +24,7 @@ PRIVATE_DIR_MODE = 0o700
 def ensure_private_dir(directory: Path) -> None:
     """Create ``directory`` (and parents) owner-only; an existing one is left as it is."""
     if not directory.is_dir():
-        directory.mkdir(parents=True, mode=PRIVATE_DIR_MODE)
+        private_dirs(directory)
         # mkdir's mode is filtered by the umask; say it once more, exactly.
         directory.chmod(PRIVATE_DIR_MODE)
 
