@@ -37,18 +37,16 @@ async def update_user(
 
 @router.post("/me/password", status_code=204, response_class=Response)
 async def change_password(
-    body: PasswordChange,
-    principal: CurrentUser,
-    runtime: RuntimeDep,
-    session: DbSession,
-    ctx: RequestCtx,
+    body: PasswordChange, principal: CurrentUser, runtime: RuntimeDep, ctx: RequestCtx
 ) -> Response:
-    await service.change_password(
-        session,
-        runtime.passwords,
+    """A wrong ``current_password`` counts toward the sign-in lockout (423 after 5)."""
+    refused = await service.change_password(
+        runtime,
         principal=principal,
         current_password=body.current_password,
         new_password=body.new_password,
         ctx=ctx,
     )
+    if refused:
+        raise refused.problem
     return Response(status_code=204)

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.auth import repository as auth_repository
 from faceless.auth.principal import Principal
+from faceless.auth.service import AuthFailure, AuthRuntime, reauthenticate
 from faceless.context import RequestContext
 from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
-from faceless.errors import ProblemError, conflict, not_found, unprocessable
+from faceless.db.session import transaction
+from faceless.errors import conflict, not_found, unprocessable
 from faceless.models import Role, User
 from faceless.security.passwords import PasswordHashing, password_problems
 from faceless.users import repository
@@ -98,30 +100,53 @@ async def update_user(
 
 
 async def change_password(
-    session: AsyncSession,
-    passwords: PasswordHashing,
+    runtime: AuthRuntime,
     *,
     principal: Principal,
     current_password: str,
     new_password: str,
     ctx: RequestContext,
-) -> None:
-    # Reload in this (writing) session: the principal was loaded by a read-only one.
-    user = await repository.get_by_id(session, principal.id)
-    if user is None:
-        raise not_found("user")
-    if not await passwords.verify(user.password_hash, current_password):
-        raise ProblemError(400, "The current password is not correct.")
-    _check_password(new_password, user.username, "new_password")
-    user.password_hash = await passwords.hash(new_password)
-    # The calling session survives; every other session is signed out.
-    await auth_repository.revoke_sessions(
-        session, user_id=user.id, keep=principal.session_id, now=utcnow(), reason="password_change"
+) -> AuthFailure | None:
+    """Change the caller's password; a wrong current one is an :class:`AuthFailure`.
+
+    Runs its own transactions: the re-authentication's bookkeeping (the lockout count,
+    the audited failure) must commit although the request is refused.
+    """
+    # Checked first: a request that would be refused anyway is no guess at the password.
+    _check_password(new_password, principal.user.username, "new_password")
+    refused = await reauthenticate(
+        runtime,
+        user=principal.user,
+        password=current_password,
+        action="user.password_change",
+        ctx=ctx,
     )
-    await session.flush()
-    await record(
-        session, action="user.password_change", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
-    )
+    if refused:
+        return refused
+    new_hash = await runtime.passwords.hash(new_password)
+    async with transaction(runtime.sessions) as session:
+        # Reload in this (writing) session: the principal was loaded by a read-only one.
+        user = await repository.get_by_id(session, principal.id)
+        if user is None:
+            raise not_found("user")
+        user.password_hash = new_hash
+        # The calling session survives; every other session is signed out.
+        await auth_repository.revoke_sessions(
+            session,
+            user_id=user.id,
+            keep=principal.session_id,
+            now=utcnow(),
+            reason="password_change",
+        )
+        await session.flush()
+        await record(
+            session,
+            action="user.password_change",
+            actor_id=user.id,
+            target=f"user:{user.id}",
+            ctx=ctx,
+        )
+    return None
 
 
 async def list_users(
