@@ -77,13 +77,16 @@ async def update_user(
     actor: Principal,
     ctx: RequestContext,
 ) -> User:
+    removes_admin = (data.role is not None and data.role != Role.ADMIN) or data.disabled is True
+    # Locked before the user is read: concurrent demotions queue here (see the repository).
+    admins = await repository.lock_enabled_admins(session) if removes_admin else []
     user = await repository.get_by_id(session, user_id)
     if user is None:
         raise not_found("user")
-    if user.id == actor.id and (
-        (data.role is not None and data.role != Role.ADMIN) or data.disabled is True
-    ):
+    if user.id == actor.id and removes_admin:
         raise conflict("An administrator cannot demote or disable their own account.")
+    if user.id in admins and len(admins) == 1:
+        raise conflict("At least one enabled administrator must remain.")
     if data.role is not None:
         user.role = data.role
     if data.disabled is not None:
