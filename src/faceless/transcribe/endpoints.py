@@ -17,10 +17,12 @@ router = APIRouter(tags=["transcription"])
 
 
 async def transcribe_gate(
-    principal: Principal, _params: Mapping[str, str], _runtime: AppRuntime
+    principal: Principal, _params: Mapping[str, str], runtime: AppRuntime
 ) -> None:
-    """Decided before the upload is read (see api.authentication): the role."""
+    """Decided before the upload is read (see api.authentication): role and job quota."""
     require_role(principal, EDITOR_ROLES)
+    async with runtime.read_sessions() as session:
+        await service.check_quota(session, settings=runtime.settings, owner_id=principal.id)
 
 
 @router.post("/transcribe", status_code=202, response_model=JobOut)

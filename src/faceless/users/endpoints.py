@@ -29,9 +29,17 @@ async def list_users(admin: AdminUser, session: ReadSession, page: Page) -> List
 
 @router.patch("/{user_id}", response_model=UserOut)
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, admin: AdminUser, session: DbSession, ctx: RequestCtx
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    admin: AdminUser,
+    runtime: RuntimeDep,
+    session: DbSession,
+    ctx: RequestCtx,
 ) -> UserOut:
-    user = await service.update_user(session, user_id=user_id, data=body, actor=admin, ctx=ctx)
+    """Disabling also cancels the user's queued and running jobs and pending schedules."""
+    user = await service.update_user(
+        session, user_id=user_id, data=body, actor=admin, queue=runtime.queue, ctx=ctx
+    )
     return UserOut.model_validate(user)
 
 

@@ -53,6 +53,24 @@ async def lock_enabled_admins(session: AsyncSession) -> list[uuid.UUID]:
     return list(await session.scalars(query))
 
 
+async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Hold the user's row until the transaction ends, so per-user counts stay exact.
+
+    PostgreSQL: ``FOR NO KEY UPDATE``, which queues other lockers of the row but not
+    the foreign-key checks of rows that reference it. SQLite: the write lock, taken by
+    a write that changes nothing.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(updated_at=User.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        return
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
 async def count_users(session: AsyncSession) -> int:
     return await count_rows(session, select(User))
 
@@ -70,4 +88,5 @@ __all__ = [
     "get_by_username",
     "list_users",
     "lock_enabled_admins",
+    "lock_user",
 ]

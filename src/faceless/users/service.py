@@ -1,4 +1,10 @@
-"""Account management: creation, role changes, disabling, password changes."""
+"""Account management: creation, role changes, disabling, password changes.
+
+Disabling an account stops everything it set going: its sessions, its pending
+schedules and its queued and running jobs (workers and the scheduler also refuse a
+disabled owner's work, should any be left). At least one enabled administrator
+always remains, however many changes race (see ``repository.lock_enabled_admins``).
+"""
 
 from __future__ import annotations
 
@@ -17,10 +23,13 @@ from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.errors import conflict, not_found, unprocessable
+from faceless.jobs.service import cancel_jobs_of
 from faceless.models import Role, User
+from faceless.schedule.service import cancel_schedules_of
 from faceless.security.passwords import PasswordHashing, password_problems
 from faceless.users import repository
 from faceless.users.schemas import UserCreate, UserUpdate
+from faceless.worker.queue import JobQueue
 
 BOOTSTRAP_ADMIN = "admin"
 
@@ -75,6 +84,7 @@ async def update_user(
     user_id: uuid.UUID,
     data: UserUpdate,
     actor: Principal,
+    queue: JobQueue,
     ctx: RequestContext,
 ) -> User:
     removes_admin = (data.role is not None and data.role != Role.ADMIN) or data.disabled is True
@@ -89,17 +99,29 @@ async def update_user(
         raise conflict("At least one enabled administrator must remain.")
     if data.role is not None:
         user.role = data.role
+    disabling = data.disabled is True and not user.disabled
     if data.disabled is not None:
         user.disabled = data.disabled
-        if data.disabled:
-            await auth_repository.revoke_sessions(
-                session, user_id=user.id, now=utcnow(), reason="disabled"
-            )
     await session.flush()
+    if disabling:
+        await _stop_everything_of(session, user=user, actor=actor, queue=queue, ctx=ctx)
     await record(
         session, action="user.update", actor_id=actor.id, target=f"user:{user.id}", ctx=ctx
     )
     return user
+
+
+async def _stop_everything_of(
+    session: AsyncSession, *, user: User, actor: Principal, queue: JobQueue, ctx: RequestContext
+) -> None:
+    """A disabled account signs out and stops: sessions, schedules, queued and running jobs.
+
+    Schedules first: on PostgreSQL their row locks wait for a scheduler's claim in
+    flight, so the jobs statement after them sees the publish job it created.
+    """
+    await auth_repository.revoke_sessions(session, user_id=user.id, now=utcnow(), reason="disabled")
+    await cancel_schedules_of(session, owner_id=user.id, actor=actor, ctx=ctx)
+    await cancel_jobs_of(session, owner_id=user.id, actor=actor, queue=queue, ctx=ctx)
 
 
 async def change_password(
