@@ -37,6 +37,7 @@ from faceless.auth.principal import Principal
 from faceless.errors import ProblemError
 from faceless.problems import problem_response
 from faceless.security import request_state
+from faceless.security.body_rules import CLOSE_UNREAD, announces_body
 
 Gate = Callable[[Principal, Mapping[str, str], AppRuntime], Awaitable[None]]
 
@@ -68,13 +69,6 @@ class AuthenticationPolicy:
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
     return next((value for key, value in scope["headers"] if key == name), None)
-
-
-def _announces_body(scope: Scope) -> bool:
-    length = _header(scope, b"content-length")
-    return _header(scope, b"transfer-encoding") is not None or (
-        length is not None and length.strip() not in (b"", b"0")
-    )
 
 
 class AuthenticationMiddleware:
@@ -114,8 +108,8 @@ class AuthenticationMiddleware:
         self, refusal: ProblemError, scope: Scope, receive: Receive, send: Send
     ) -> None:
         headers = dict(refusal.headers)
-        if _announces_body(scope):
-            headers["Connection"] = "close"
+        if announces_body(scope["headers"]):
+            headers.update(CLOSE_UNREAD)
         response = problem_response(
             refusal.status,
             refusal.detail,
