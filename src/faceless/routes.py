@@ -50,24 +50,26 @@ UPLOAD_GATES: dict[Callable[..., Any], Gate] = {transcribe: transcribe_gate}
 
 
 def authentication_policy() -> AuthenticationPolicy:
-    """Everything under the API prefix needs a token, except the public routers' paths."""
-    public = {
-        API_PREFIX + route.path
-        for router in (*PUBLIC_ROUTERS, health_router)
-        for route in router.routes
-        if isinstance(route, APIRoute)
-    }
-    gates = [
-        UploadGate(method, compile_path(API_PREFIX + route.path)[0], UPLOAD_GATES[route.endpoint])
+    """Every path an authenticated router's route matches needs a token."""
+    routes = [
+        route
         for router in AUTHENTICATED_ROUTERS
         for route in router.routes
-        if isinstance(route, APIRoute) and route.endpoint in UPLOAD_GATES
+        if isinstance(route, APIRoute)
+    ]
+    templates = {API_PREFIX + route.path for route in routes}
+    gates = [
+        UploadGate(method, compile_path(API_PREFIX + route.path)[0], UPLOAD_GATES[route.endpoint])
+        for route in routes
+        if route.endpoint in UPLOAD_GATES
         for method in sorted(route.methods or ())
     ]
     if {gate.check for gate in gates} != set(UPLOAD_GATES.values()):
         raise RuntimeError("an upload gate names an endpoint that no authenticated router mounts")
     return AuthenticationPolicy(
-        prefix=API_PREFIX + "/", public_paths=frozenset(public), gates=tuple(gates)
+        exact=frozenset(t for t in templates if "{" not in t),
+        patterns=tuple(compile_path(t)[0] for t in sorted(templates) if "{" in t),
+        gates=tuple(gates),
     )
 
 

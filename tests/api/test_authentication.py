@@ -56,9 +56,10 @@ def test_the_policy_covers_exactly_the_routes_that_need_a_principal(settings: Se
             assert policy.requires_token(_sample_path(template)) is needs_token, (method, template)
             checked += 1
     assert checked >= 25
-    # Unknown API paths need a token too: authenticated is the default.
-    assert policy.requires_token("/api/v1/not-a-route")
-    assert not policy.requires_token("/api/v1/auth/login/")
+    # A path no route matches is the app's 404 (a trailing slash: its redirect).
+    assert not policy.requires_token("/api/v1/not-a-route")
+    assert not policy.requires_token("/api/v1/videos/")
+    assert policy.requires_token(f"/api/v1/jobs/{uuid.uuid4()}/result")
 
 
 def test_every_upload_route_has_a_gate(settings: Settings) -> None:
@@ -95,7 +96,9 @@ async def test_refusals_without_a_body_keep_the_connection(client: httpx.AsyncCl
     assert_problem(response, 401)
     assert response.headers["www-authenticate"] == "Bearer"
     assert "connection" not in response.headers
-    assert_problem(await client.get("/api/v1/no-such-route"), 401)
+    assert_problem(await client.get("/api/v1/no-such-route"), 404)
+    # A method the path does not offer: still the path of an authenticated route.
+    assert_problem(await client.put("/api/v1/videos"), 401)
 
 
 # -- a real server, a raw socket -------------------------------------------------------

@@ -5,9 +5,9 @@ it runs any dependency, so a dependency cannot refuse a request cheaply. This pu
 ASGI layer, the innermost of the edge (after the rate limiter), decides first:
 
 - Which requests need a token is an :class:`AuthenticationPolicy` built from the
-  mounted routers (``routes.authentication_policy``): everything under the API prefix
-  except the public paths. Authenticated by default, so a new router cannot be left
-  open by forgetting it here.
+  authenticated routers themselves (``routes.authentication_policy``): a path that
+  one of their routes matches. A new route is covered by being mounted; a path no
+  route matches goes on to the app's 404.
 - The principal comes from ``auth.bearer.resolve_principal`` (signature, claims, user
   enabled, session not revoked), the same function the FastAPI dependency falls back
   on; it is left in the request state, where the dependency takes it, so the database
@@ -53,12 +53,14 @@ class UploadGate:
 
 @dataclass(frozen=True, slots=True)
 class AuthenticationPolicy:
-    prefix: str
-    public_paths: frozenset[str]
+    """The authenticated routes' paths: exact ones in a set, templates as patterns."""
+
+    exact: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...]
     gates: tuple[UploadGate, ...] = ()
 
     def requires_token(self, path: str) -> bool:
-        return path.startswith(self.prefix) and (path.rstrip("/") or "/") not in self.public_paths
+        return path in self.exact or any(pattern.match(path) for pattern in self.patterns)
 
     def gate_for(self, method: str, path: str) -> tuple[Gate, dict[str, str]] | None:
         for gate in self.gates:
