@@ -25,6 +25,7 @@ section at the end.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import statistics
@@ -172,6 +173,16 @@ def multipart_start() -> bytes:
     ).encode()
 
 
+def forged_token() -> str:
+    """A well-formed access token under a key the server does not have."""
+
+    def part(value: dict[str, str]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    header = part({"alg": "HS256", "typ": "access+jwt", "kid": "stolen"})
+    return f"{header}.{part({'sub': 'admin'})}.{'A' * 43}"
+
+
 def upload_headers(length: int, token: str | None = None) -> dict[str, str]:
     headers = {
         "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
@@ -248,7 +259,7 @@ async def test_oversized_bodies_without_a_token(served: ServedApi) -> None:
 
 async def test_many_unauthenticated_uploads(served: ServedApi) -> None:
     report = Report()
-    forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    forged = forged_token()
 
     async def attempt(n: int) -> None:
         token = None if n % 3 == 0 else (forged if n % 3 == 1 else "not-a-token")
