@@ -11,10 +11,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from faceless.analyze.analyzer import warm_up as warm_up_analyzer
+from faceless.api.authentication import AuthenticationMiddleware
 from faceless.api.docs import build_docs_router
 from faceless.db.audit.head_export_schedule import HeadExporter
 from faceless.problems import install_error_handlers
-from faceless.routes import include_routes
+from faceless.routes import authentication_policy, include_routes
 from faceless.runtime.container import Runtime, build_runtime
 from faceless.secrets.reload import install_sighup_reload
 from faceless.security.edge_policy import RATE_LIMIT_HEADERS, Edge, build_edge
@@ -87,7 +88,9 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
     """Outermost first. Each layer is pure ASGI and answers eagerly.
 
     The request id and the security headers wrap everything else so that every answer
-    carries them, including a 400 for a bad Host, a 413 or a 429.
+    carries them, including a 400 for a bad Host, a 413 or a 429. Authentication comes
+    last, after the size and rate checks (cheaper, and 413 whatever the token) and
+    before the app, which would read the body first (ADR 0014).
     """
     return [
         Middleware(RequestIdMiddleware),
@@ -104,6 +107,7 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
             storage=edge.rate_storage,
             codec=runtime.tokens,
         ),
+        Middleware(AuthenticationMiddleware, policy=authentication_policy(), runtime=runtime),
     ]
 
 

@@ -24,12 +24,15 @@ class ProblemError(Exception):
         *,
         title: str | None = None,
         headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
         self.headers = dict(headers or {})
+        # Extension members of the problem document (RFC 9457 section 3.2).
+        self.extra = dict(extra or {})
 
 
 def not_found(what: str = "resource") -> ProblemError:
@@ -48,3 +51,4 @@ class ValidationProblemError(ProblemError):
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(422, "The request did not match the schema.")
         self.errors = errors[:MAX_REPORTED_ERRORS]
+        self.extra["errors"] = self.errors

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from faceless.errors import MAX_REPORTED_ERRORS, ProblemError, ValidationProblemError
+from faceless.errors import MAX_REPORTED_ERRORS, ProblemError
 from faceless.security import request_state
 
 PROBLEM_JSON = "application/problem+json"
@@ -63,14 +63,13 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, list[dict[str,
 
 async def _handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    extra = {"errors": exc.errors} if isinstance(exc, ValidationProblemError) else None
     return problem_response(
         exc.status,
         exc.detail,
         title=exc.title,
         headers=exc.headers,
         request_id=request_state.request_id(request.scope),
-        extra=extra,
+        extra=exc.extra,
     )
 
 

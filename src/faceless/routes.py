@@ -1,15 +1,23 @@
 """Every route, and which of them are public.
 
 Routes are authenticated by default: the feature routers below declare their
-own role dependencies, and the public list is short and explicit.
+own role dependencies, and the public list is short and explicit. The same lists
+give the authentication layer its policy (``authentication_policy``), so a request
+is refused before its body is read wherever a route needs a token.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import compile_path
 
 from faceless.analyze.endpoints import router as analyze_router
 from faceless.api.auth import current_principal
+from faceless.api.authentication import AuthenticationPolicy, Gate, UploadGate
 from faceless.api.problems import PROBLEM_RESPONSES
 from faceless.audit.endpoints import router as audit_router
 from faceless.auth.endpoints import public_router as auth_public_router
@@ -19,6 +27,7 @@ from faceless.health.metrics_endpoint import router as metrics_router
 from faceless.jobs.endpoints import router as jobs_router
 from faceless.schedule.endpoints import router as schedule_router
 from faceless.transcribe.endpoints import router as transcribe_router
+from faceless.transcribe.endpoints import transcribe, transcribe_gate
 from faceless.users.endpoints import router as users_router
 from faceless.videos.endpoints import router as videos_router
 
@@ -35,6 +44,33 @@ AUTHENTICATED_ROUTERS = (
     schedule_router,
     audit_router,
 )
+# Routes whose body is an upload: what the principal and the path decide (role,
+# ownership of the path's resource, quotas) is decided before the body is read.
+UPLOAD_GATES: dict[Callable[..., Any], Gate] = {transcribe: transcribe_gate}
+
+
+def authentication_policy() -> AuthenticationPolicy:
+    """Every path an authenticated router's route matches needs a token."""
+    routes = [
+        route
+        for router in AUTHENTICATED_ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    ]
+    templates = {API_PREFIX + route.path for route in routes}
+    gates = [
+        UploadGate(method, compile_path(API_PREFIX + route.path)[0], UPLOAD_GATES[route.endpoint])
+        for route in routes
+        if route.endpoint in UPLOAD_GATES
+        for method in sorted(route.methods or ())
+    ]
+    if {gate.check for gate in gates} != set(UPLOAD_GATES.values()):
+        raise RuntimeError("an upload gate names an endpoint that no authenticated router mounts")
+    return AuthenticationPolicy(
+        exact=frozenset(t for t in templates if "{" not in t),
+        patterns=tuple(compile_path(t)[0] for t in sorted(templates) if "{" in t),
+        gates=tuple(gates),
+    )
 
 
 def include_routes(app: FastAPI) -> None:

@@ -231,6 +231,10 @@ class WorkerSettings(_Group):
         default=5, gt=0, validation_alias="SCHEDULER_INTERVAL_SECONDS"
     )
     embedded_workers: int = Field(default=1, ge=1, validation_alias="EMBEDDED_WORKERS")
+    # Queued or running jobs one user may have; more uploads are a 429 (never a publish).
+    max_queued_jobs_per_user: int = Field(
+        default=20, ge=1, validation_alias="MAX_QUEUED_JOBS_PER_USER"
+    )
 
 
 class AnthropicSettings(_Group):

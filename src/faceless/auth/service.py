@@ -94,7 +94,7 @@ async def login(
     if name is None:
         return await _refuse_malformed_name(runtime, username=username, password=password, ctx=ctx)
     async with transaction(runtime.sessions) as session:
-        refused = await _claim_attempt(session, name, username, ctx)
+        refused = await _claim_attempt(session, name, ctx, target=f"user:{username}")
         user = None if refused else await users_repository.get_by_username(session, name)
     if refused:
         return refused
@@ -141,20 +141,29 @@ async def _refuse_malformed_name(
 
 
 async def _claim_attempt(
-    session: AsyncSession, name: str, username: str, ctx: RequestContext
+    session: AsyncSession,
+    name: str,
+    ctx: RequestContext,
+    *,
+    action: str = "auth.locked",
+    actor_id: uuid.UUID | None = None,
+    target: str | None = None,
 ) -> AuthFailure | None:
-    """Count an attempt as failed until it proves otherwise (a success clears the row)."""
+    """Count an attempt as failed until it proves otherwise (a success clears the row).
+
+    Refused while the name is locked: audited as ``action`` (denied), without checking
+    the password and without extending the lock.
+    """
     now = utcnow()
     throttle = await repository.lock_throttle(session, name)
     if throttle.locked_until and throttle.locked_until > now:
-        # Refused without checking the password and without extending the lock.
         retry_after = max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
         await record(
             session,
-            action="auth.locked",
+            action=action,
             outcome="denied",
-            actor_id=None,
-            target=f"user:{username}",
+            actor_id=actor_id,
+            target=target or f"user:{name}",
             ctx=ctx,
         )
         LOGIN_FAILURES.labels("locked").inc()
@@ -170,6 +179,35 @@ async def _claim_attempt(
     seconds = lockout_seconds(throttle.failures)
     throttle.locked_until = now + timedelta(seconds=seconds) if seconds else None
     await session.flush()
+    return None
+
+
+async def reauthenticate(
+    runtime: AuthRuntime, *, user: User, password: str, action: str, ctx: RequestContext
+) -> AuthFailure | None:
+    """Check a signed-in user's password again before a sensitive change (``action``).
+
+    The same lockout as login, so a stolen session cannot guess the password faster
+    than the sign-in form allows: the attempt is counted first (423 while locked), a
+    wrong password is audited as a failure of ``action`` in a transaction of its own
+    (it survives the refused request) and answered 400; the right one clears the count.
+    """
+    target = f"user:{user.id}"
+    async with transaction(runtime.sessions) as session:
+        refused = await _claim_attempt(
+            session, user.username, ctx, action=action, actor_id=user.id, target=target
+        )
+    if refused:
+        return refused
+    ok = await runtime.passwords.verify(user.password_hash, password)
+    async with transaction(runtime.sessions) as session:
+        if not ok:
+            await record(
+                session, action=action, outcome="failure", actor_id=user.id, target=target, ctx=ctx
+            )
+            LOGIN_FAILURES.labels("reauthentication").inc()
+            return AuthFailure(ProblemError(400, "The current password is not correct."))
+        await repository.clear_throttle(session, user.username)
     return None
 
 

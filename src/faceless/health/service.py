@@ -1,9 +1,18 @@
-"""Readiness checks: each returns "ok" or a short reason, within a bounded time."""
+"""Readiness checks: each returns "ok" or a short reason, within a bounded time.
+
+Readiness is anonymous, and each check is a live call to a backend (the database,
+the broker, Vault or AWS): unthrottled, every request would be a free amplifier
+against them. So each backend is asked at most once per ``CACHE_SECONDS`` per
+process: its answer is reused until then, and a burst of requests shares the one
+probe in flight.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,10 +22,34 @@ from faceless.secrets import SecretManager
 from faceless.worker.queue import JobQueue
 
 CHECK_TIMEOUT_SECONDS = 2.0
+CACHE_SECONDS = 5.0
+
+
+class ReadinessCache:
+    """Each check's latest probe, reused for ``ttl`` seconds from when it started."""
+
+    def __init__(
+        self, *, ttl: float = CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._probes: dict[str, tuple[float, asyncio.Future[str]]] = {}
+
+    async def answer(self, name: str, probe: Callable[[], Awaitable[str]]) -> str:
+        now = self._clock()
+        latest = self._probes.get(name)
+        if latest is None or now - latest[0] >= self._ttl:
+            latest = (now, asyncio.ensure_future(probe()))
+            self._probes[name] = latest
+        # Shielded: a client that goes away does not cancel the probe others wait on.
+        return await asyncio.shield(latest[1])
 
 
 class ReadinessTarget(Protocol):
     """What readiness looks at (the runtime container)."""
+
+    @property
+    def readiness_cache(self) -> ReadinessCache: ...
 
     @property
     def engine(self) -> AsyncEngine: ...
@@ -63,5 +96,8 @@ async def _run(check: Check, target: ReadinessTarget) -> str:
 
 async def readiness(target: ReadinessTarget) -> dict[str, str]:
     names = list(CHECKS)
-    results = await asyncio.gather(*(_run(CHECKS[name], target) for name in names))
+    cache = target.readiness_cache
+    results = await asyncio.gather(
+        *(cache.answer(name, partial(_run, CHECKS[name], target)) for name in names)
+    )
     return dict(zip(names, results, strict=True))

@@ -108,3 +108,24 @@ async def cancel_or_delete(
     await repository.delete(session, job)
     await record(session, action="job.delete", actor_id=actor.id, target=f"job:{job.id}", ctx=ctx)
     return DeleteOutcome(cancelled=None)
+
+
+async def cancel_jobs_of(
+    session: AsyncSession,
+    *,
+    owner_id: uuid.UUID,
+    actor: Principal,
+    queue: JobQueue,
+    ctx: RequestContext,
+) -> int:
+    """Cancel every queued and running job of ``owner_id`` (its owner is being disabled).
+
+    A running one stops at its next progress step, as with the owner's own cancel.
+    """
+    cancelled = await repository.cancel_active(session, owner_id, now=utcnow())
+    for job_id in cancelled:
+        await record(
+            session, action="job.cancel", actor_id=actor.id, target=f"job:{job_id}", ctx=ctx
+        )
+        revoke_after_commit(session, queue, job_id)
+    return len(cancelled)

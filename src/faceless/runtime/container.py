@@ -24,6 +24,7 @@ from faceless.crypto.keys import Keyring, parse_keyring
 from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
 from faceless.db.session import create_sessionmaker
+from faceless.health.service import ReadinessCache
 from faceless.publishing import Publisher, create_publisher
 from faceless.runtime.jobs import JOBS
 from faceless.secrets import SecretEvent, SecretManager
@@ -60,6 +61,8 @@ class Runtime:
     queue: JobQueue = field(init=False)
     # Secret loads and failures not yet written to the audit trail (see ``start``).
     secret_events: list[SecretEvent] = field(default_factory=list)
+    # The latest answer of each readiness check: backends are asked at most every 5 s.
+    readiness_cache: ReadinessCache = field(default_factory=ReadinessCache)
 
     _secret_flush: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
 

@@ -5,16 +5,21 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.repository import add, affected_rows, get_owned, paginate
-from faceless.models import Job, JobStatus, Schedule, ScheduleStatus
+from faceless.models import Job, JobStatus, Schedule, ScheduleStatus, User
 
 
 def _pending_unclaimed() -> Any:
     """Still pending and not yet claimed by a scheduler: the API may still cancel it."""
     return (Schedule.status == ScheduleStatus.PENDING) & Schedule.claimed_at.is_(None)
+
+
+def _owner_enabled() -> Any:
+    """A disabled owner's schedules are never claimed, so they never publish."""
+    return exists().where(User.id == Schedule.owner_id, User.disabled.is_(False))
 
 
 async def has_pending(session: AsyncSession, video_id: uuid.UUID) -> bool:
@@ -68,7 +73,7 @@ async def due_ids(session: AsyncSession, *, now: datetime, limit: int) -> Sequen
     """Due schedules nobody claimed yet, oldest first. Read without locks: the claim decides."""
     query = (
         select(Schedule.id)
-        .where(_pending_unclaimed(), Schedule.publish_at <= now)
+        .where(_pending_unclaimed(), Schedule.publish_at <= now, _owner_enabled())
         .order_by(Schedule.publish_at)
         .limit(limit)
     )
@@ -86,13 +91,29 @@ async def claim_due(
     """
     result = await session.execute(
         update(Schedule)
-        .where(Schedule.id == schedule_id, _pending_unclaimed(), Schedule.publish_at <= now)
+        .where(
+            Schedule.id == schedule_id,
+            _pending_unclaimed(),
+            Schedule.publish_at <= now,
+            _owner_enabled(),
+        )
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     if affected_rows(result) != 1:
         return None
     return await session.get_one(Schedule, schedule_id)
+
+
+async def pending_of_owner(session: AsyncSession, owner_id: uuid.UUID) -> Sequence[Schedule]:
+    """The owner's pending schedules, claimed or not, locked until the transaction ends."""
+    query = (
+        select(Schedule)
+        .where(Schedule.owner_id == owner_id, Schedule.status == ScheduleStatus.PENDING)
+        .order_by(Schedule.id)
+        .with_for_update()
+    )
+    return (await session.scalars(query)).all()
 
 
 async def pending_with_cancelled_job(session: AsyncSession, *, limit: int) -> Sequence[Schedule]:
@@ -117,5 +138,6 @@ __all__ = [
     "get_visible",
     "has_pending",
     "list_visible",
+    "pending_of_owner",
     "pending_with_cancelled_job",
 ]

@@ -17,6 +17,7 @@ from faceless.errors import conflict, not_found, unprocessable
 from faceless.models import Schedule, ScheduleStatus, VideoStatus
 from faceless.schedule import repository
 from faceless.schedule.schemas import ScheduleCreate
+from faceless.videos import repository as videos_repository
 from faceless.videos.service import find_visible_video
 
 MAX_AHEAD = timedelta(days=365)
@@ -87,3 +88,28 @@ async def cancel_schedule(
         target=f"schedule:{schedule.id}",
         ctx=ctx,
     )
+
+
+async def cancel_schedules_of(
+    session: AsyncSession, *, owner_id: uuid.UUID, actor: Principal, ctx: RequestContext
+) -> int:
+    """Cancel every pending schedule of ``owner_id`` (its owner is being disabled).
+
+    Claimed ones too: their publish job is cancelled with the owner's other jobs, and
+    one that already went out still records itself as published.
+    """
+    schedules = await repository.pending_of_owner(session, owner_id)
+    for schedule in schedules:
+        schedule.status = ScheduleStatus.CANCELLED
+        video = await videos_repository.get_by_id(session, schedule.video_id, for_update=True)
+        if video is not None and video.status == VideoStatus.SCHEDULED:
+            video.status = VideoStatus.DRAFT
+        await record(
+            session,
+            action="schedule.cancel",
+            actor_id=actor.id,
+            target=f"schedule:{schedule.id}",
+            ctx=ctx,
+        )
+    await session.flush()
+    return len(schedules)

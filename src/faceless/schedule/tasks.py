@@ -8,9 +8,11 @@ only after that commit. If sending fails the job is still ``queued`` in the data
 and the sweep re-sends it.
 
 The publish job body builds the package for its claimed schedule (found by
-``job_id``) and publishes it. The outcome lands on the schedule and the video in the
-same transaction that records the job's outcome (see worker.handlers): a package that
-went out and a schedule still ``pending`` cannot both be committed.
+``job_id``) and publishes it, unless its owner was disabled meanwhile (a disabled
+owner's schedules are never claimed either). The outcome lands on the schedule and
+the video in the same transaction that records the job's outcome (see
+worker.handlers): a package that went out and a schedule still ``pending`` cannot
+both be committed.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from faceless.publishing.credentials import get_credentials
 from faceless.publishing.factory import select_publisher
 from faceless.schedule import repository
 from faceless.speech import InvalidTranscriptError, from_json_dict, to_srt, to_vtt
+from faceless.users import repository as users_repository
 from faceless.videos import repository as videos_repository
 from faceless.worker import repository as jobs_repository
 from faceless.worker.cancellation import JobError, JobMonitor, JobStopped
@@ -52,6 +55,9 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
             raise JobStopped("cancelled")
         if schedule.status != ScheduleStatus.PENDING:
             raise JobError(f"The schedule is already {schedule.status}.")
+        owner = await users_repository.get_by_id(session, schedule.owner_id)
+        if owner is None or owner.disabled:
+            raise JobStopped("cancelled")  # a disabled owner's schedule never publishes
         video = await videos_repository.get_by_id(session, schedule.video_id)
         if video is None:
             raise JobError("The video no longer exists.")

@@ -9,6 +9,7 @@ login (the docs page's OAuth2 form).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -41,3 +42,18 @@ def build_body_rules(*, max_json_bytes: int, max_upload_bytes: int) -> BodyRules
         default=json_rule,
         by_path={"/api/v1/transcribe": upload_rule, "/api/v1/auth/login": login_rule},
     )
+
+
+# An early answer to a request whose body was not read closes the connection: kept
+# open, the server would go on receiving (and discarding) whatever the client sends.
+CLOSE_UNREAD = {"Connection": "close"}
+
+
+def announces_body(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether an ASGI request's headers announce a body (chunked, or a length over 0)."""
+    for name, value in headers:
+        if name == b"transfer-encoding" or (
+            name == b"content-length" and value.strip() not in (b"", b"0")
+        ):
+            return True
+    return False

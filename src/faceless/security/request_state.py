@@ -4,22 +4,28 @@ Starlette exposes ``scope["state"]`` as ``request.state``; several layers write 
 (the request id, the client address, the verified access token, the signed-in user)
 and later layers, handlers and log lines read it. Every key is declared here, with a
 typed reader and writer, so no layer depends on another's spelling of a string.
+
+The authenticated principal is a feature's type, which this platform module cannot
+name: its reader takes the class the caller expects and returns only an instance of
+it, so the value stays typed without an import pointing up.
 """
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from faceless.security.tokens import AccessClaims
 
 Scope = MutableMapping[str, Any]
+T = TypeVar("T")
 
 _REQUEST_ID = "request_id"
 _CLIENT_IP = "client_ip"
 _USER_ID = "user_id"
 _VERIFIED_BEARER = "verified_access_token"
+_PRINCIPAL = "principal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +84,16 @@ def verified_claims_for(scope: Scope, token: str) -> AccessClaims | None:
     if isinstance(verified, VerifiedToken) and verified.token == token:
         return verified.claims
     return None
+
+
+def set_principal(scope: Scope, principal: object, *, user_id: str) -> None:
+    """Who the authentication layer found the request to come from (and their id, for logs)."""
+    state = _state(scope)
+    state[_PRINCIPAL] = principal
+    state[_USER_ID] = user_id
+
+
+def principal_as(scope: Scope, kind: type[T]) -> T | None:
+    """The principal the authentication layer resolved, if it is a ``kind``."""
+    value = _read(scope, _PRINCIPAL)
+    return value if isinstance(value, kind) else None

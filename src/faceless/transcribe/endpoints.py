@@ -1,17 +1,28 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from faceless.api.auth import EditorUser
-from faceless.api.deps import DbSession, RequestCtx, RuntimeDep
+from faceless.api.auth import EDITOR_ROLES, EditorUser, require_role
+from faceless.api.deps import AppRuntime, DbSession, RequestCtx, RuntimeDep
+from faceless.auth.principal import Principal
 from faceless.jobs.schemas import JobOut
 from faceless.transcribe import service
 from faceless.transcribe.uploads import store_upload
 
 router = APIRouter(tags=["transcription"])
+
+
+async def transcribe_gate(
+    principal: Principal, _params: Mapping[str, str], runtime: AppRuntime
+) -> None:
+    """Decided before the upload is read (see api.authentication): role and job quota."""
+    require_role(principal, EDITOR_ROLES)
+    async with runtime.read_sessions() as session:
+        await service.check_quota(session, settings=runtime.settings, owner_id=principal.id)
 
 
 @router.post("/transcribe", status_code=202, response_model=JobOut)

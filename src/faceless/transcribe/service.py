@@ -7,10 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from faceless.auth.principal import Principal
 from faceless.context import RequestContext
 from faceless.db.audit.writer import record
-from faceless.errors import unprocessable
+from faceless.errors import ProblemError, unprocessable
 from faceless.models import Job, JobKind, JobStatus
 from faceless.settings import Settings
 from faceless.transcribe.uploads import check_duration
+from faceless.users import repository as users_repository
 from faceless.videos.service import find_visible_video
 from faceless.worker import repository as jobs_repository
 from faceless.worker.enqueue import discard_on_rollback, enqueue_after_commit
@@ -80,6 +81,29 @@ WHISPER_LANGUAGES = frozenset(
 )
 
 
+QUOTA = "MAX_QUEUED_JOBS_PER_USER"
+# Jobs take seconds to minutes; a client retrying sooner is only refused again.
+QUOTA_RETRY_AFTER_SECONDS = 30
+
+
+async def check_quota(session: AsyncSession, *, settings: Settings, owner_id: uuid.UUID) -> None:
+    """429 when the owner already has the most queued or running jobs allowed.
+
+    Exact only under ``users_repository.lock_user``; without it (before an upload is
+    read) a cheap early refusal that the locked check at creation confirms.
+    """
+    limit = settings.worker.max_queued_jobs_per_user
+    if await jobs_repository.count_active(session, owner_id) < limit:
+        return
+    raise ProblemError(
+        429,
+        f"You already have {limit} queued or running jobs, the most {QUOTA} allows; "
+        "retry when one has finished.",
+        headers={"Retry-After": str(QUOTA_RETRY_AFTER_SECONDS)},
+        extra={"quota": QUOTA, "limit": limit},
+    )
+
+
 def supported_languages(settings: Settings) -> frozenset[str]:
     return WHISPER_LANGUAGES if settings.worker.whisper_model_path else frozenset({"en"})
 
@@ -114,7 +138,13 @@ async def start_transcription(
     discard_on_rollback(session, upload)
     await check_duration(upload, max_seconds=settings.worker.max_audio_seconds)
     job = await create_transcription_job(
-        session, owner=owner, video_id=video_id, language=language, input_name=input_name, ctx=ctx
+        session,
+        settings=settings,
+        owner=owner,
+        video_id=video_id,
+        language=language,
+        input_name=input_name,
+        ctx=ctx,
     )
     enqueue_after_commit(session, queue, job.id)
     return job
@@ -123,12 +153,16 @@ async def start_transcription(
 async def create_transcription_job(
     session: AsyncSession,
     *,
+    settings: Settings,
     owner: Principal,
     video_id: uuid.UUID | None,
     language: str,
     input_name: str,
     ctx: RequestContext,
 ) -> Job:
+    # One job creation at a time per owner, so concurrent uploads cannot overshoot.
+    await users_repository.lock_user(session, owner.id)
+    await check_quota(session, settings=settings, owner_id=owner.id)
     if video_id is not None:
         await find_visible_video(session, video_id, owner)
     job = Job(

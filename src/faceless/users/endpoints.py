@@ -29,26 +29,32 @@ async def list_users(admin: AdminUser, session: ReadSession, page: Page) -> List
 
 @router.patch("/{user_id}", response_model=UserOut)
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, admin: AdminUser, session: DbSession, ctx: RequestCtx
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    admin: AdminUser,
+    runtime: RuntimeDep,
+    session: DbSession,
+    ctx: RequestCtx,
 ) -> UserOut:
-    user = await service.update_user(session, user_id=user_id, data=body, actor=admin, ctx=ctx)
+    """Disabling also cancels the user's queued and running jobs and pending schedules."""
+    user = await service.update_user(
+        session, user_id=user_id, data=body, actor=admin, queue=runtime.queue, ctx=ctx
+    )
     return UserOut.model_validate(user)
 
 
 @router.post("/me/password", status_code=204, response_class=Response)
 async def change_password(
-    body: PasswordChange,
-    principal: CurrentUser,
-    runtime: RuntimeDep,
-    session: DbSession,
-    ctx: RequestCtx,
+    body: PasswordChange, principal: CurrentUser, runtime: RuntimeDep, ctx: RequestCtx
 ) -> Response:
-    await service.change_password(
-        session,
-        runtime.passwords,
+    """A wrong ``current_password`` counts toward the sign-in lockout (423 after 5)."""
+    refused = await service.change_password(
+        runtime,
         principal=principal,
         current_password=body.current_password,
         new_password=body.new_password,
         ctx=ctx,
     )
+    if refused:
+        raise refused.problem
     return Response(status_code=204)

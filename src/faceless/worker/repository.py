@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.encryption import seal_column
-from faceless.db.repository import add, affected_rows, delete, get_owned, paginate
-from faceless.models import Job, JobKind, JobStatus
+from faceless.db.repository import add, affected_rows, count_rows, delete, get_owned, paginate
+from faceless.models import Job, JobKind, JobStatus, User
+
+_ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +68,19 @@ async def list_visible(
     return await paginate(session, query, Job.created_at.desc(), Job.id, limit=limit, offset=offset)
 
 
+def _owner_enabled() -> Any:
+    return exists().where(User.id == Job.owner_id, User.disabled.is_(False))
+
+
 def _mine(job_id: uuid.UUID, attempt: int) -> Any:
     return (Job.id == job_id) & (Job.status == JobStatus.RUNNING) & (Job.attempts == attempt)
 
 
 async def claim(session: AsyncSession, job_id: uuid.UUID, *, now: datetime) -> ClaimedJob | None:
+    """Take a queued job whose owner is enabled; None when it is not ours to run."""
     result = await session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, _owner_enabled())
         .values(
             status=JobStatus.RUNNING,
             started_at=now,
@@ -86,6 +93,43 @@ async def claim(session: AsyncSession, job_id: uuid.UUID, *, now: datetime) -> C
     if affected_rows(result) != 1:
         return None
     return await snapshot(session, job_id)
+
+
+async def cancel_if_owner_disabled(
+    session: AsyncSession, job_id: uuid.UUID, *, now: datetime
+) -> bool:
+    """Cancel a queued job whose owner is disabled (it must never run); False otherwise."""
+    result = await session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.QUEUED, ~_owner_enabled())
+        .values(status=JobStatus.CANCELLED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return affected_rows(result) == 1
+
+
+async def count_active(session: AsyncSession, owner_id: uuid.UUID) -> int:
+    """The owner's queued and running jobs (the per-user quota counts these)."""
+    return await count_rows(
+        session, select(Job.id).where(Job.owner_id == owner_id, Job.status.in_(_ACTIVE))
+    )
+
+
+async def cancel_active(
+    session: AsyncSession, owner_id: uuid.UUID, *, now: datetime
+) -> Sequence[uuid.UUID]:
+    """Cancel every queued and running job of the owner; returns their ids.
+
+    A running one stops at its next progress step: its heartbeat matches no row.
+    """
+    result = await session.execute(
+        update(Job)
+        .where(Job.owner_id == owner_id, Job.status.in_(_ACTIVE))
+        .values(status=JobStatus.CANCELLED, finished_at=now)
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalars().all()
 
 
 async def snapshot(session: AsyncSession, job_id: uuid.UUID) -> ClaimedJob | None:
@@ -313,7 +357,10 @@ async def latest_transcript(
 __all__ = [
     "ClaimedJob",
     "add",
+    "cancel_active",
+    "cancel_if_owner_disabled",
     "claim",
+    "count_active",
     "delete",
     "fail_stale",
     "find_stale_running",

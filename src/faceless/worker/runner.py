@@ -3,7 +3,8 @@
 The same function runs in the embedded worker (inside the API's loop) and in a
 Celery task. Duplicate deliveries are harmless: the claim is a conditional
 UPDATE (``queued`` -> ``running``) and only one caller wins it; the losers (and
-messages for cancelled jobs) return at once.
+messages for cancelled jobs) return at once. A job whose owner is disabled is never
+claimed: it is cancelled instead, and settled like any job cancelled before it ran.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ class _Outcome:
 
 async def run_job(ctx: JobContext, job_id: uuid.UUID) -> None:
     async with transaction(ctx.sessions) as session:
-        job = await repository.claim(session, job_id, now=utcnow())
+        now = utcnow()
+        job = await repository.claim(session, job_id, now=now)
+        if job is None and await repository.cancel_if_owner_disabled(session, job_id, now=now):
+            logger.info("job %s cancelled: its owner is disabled", job_id)
     if job is None:
         await _after_unclaimed(ctx, job_id)
         return

@@ -1,4 +1,8 @@
-"""413 for oversized bodies (declared or streamed) and 415 for the wrong media type."""
+"""413 for oversized bodies (declared or streamed) and 415 for the wrong media type.
+
+The answers given before the body is read close the connection: kept alive, the
+server would still receive (and discard) all that the client goes on sending.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from faceless.problems import problem_response
 from faceless.security import request_state
-from faceless.security.body_rules import BodyRules
+from faceless.security.body_rules import CLOSE_UNREAD, BodyRules
 
 _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE", "TRACE"})
 
@@ -48,16 +52,16 @@ class BodyLimitMiddleware:
                 if declared < 0
                 else (413, f"The request body exceeds {rule.max_bytes} bytes.")
             )
-            await problem_response(status, detail, request_id=request_state.request_id(scope))(
-                scope, receive, send
-            )
+            await problem_response(
+                status, detail, request_id=request_state.request_id(scope), headers=CLOSE_UNREAD
+            )(scope, receive, send)
             return
         has_body = chunked or bool(declared)
         if has_body and media_type not in rule.media_types:
             detail = "The request body must be " + " or ".join(sorted(rule.media_types)) + "."
-            await problem_response(415, detail, request_id=request_state.request_id(scope))(
-                scope, receive, send
-            )
+            await problem_response(
+                415, detail, request_id=request_state.request_id(scope), headers=CLOSE_UNREAD
+            )(scope, receive, send)
             return
         received = 0
 

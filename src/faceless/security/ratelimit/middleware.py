@@ -4,7 +4,8 @@ Headers describe the most restrictive budget (lowest remaining, after this hit):
 ``X-RateLimit-*`` and the IETF ``RateLimit-Policy`` / ``RateLimit`` fields; a 429
 adds ``Retry-After``. If the storage is down the tier's fail mode decides:
 fail-closed tiers (login, refresh) answer 503 with ``Retry-After``, the others let
-the request through; both are logged and counted, neither is ever a 500.
+the request through; both are logged and counted, neither is ever a 500. A refusal of
+a request that announced a body closes the connection instead of draining it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from faceless.metrics import RATE_LIMIT_STORAGE_ERRORS, RATE_LIMITED
 from faceless.problems import problem_response
 from faceless.security import request_state
+from faceless.security.body_rules import CLOSE_UNREAD, announces_body
 from faceless.security.ratelimit.identity import client_key, user_key, verified_claims
 from faceless.security.ratelimit.rules import RateLimitRules, Tier
 from faceless.security.ratelimit.storage import (
@@ -42,6 +44,10 @@ def _headers(tier: Tier, state: BucketState, now: float) -> list[tuple[bytes, by
         (b"ratelimit-policy", tier.policy_header.encode()),
         (b"ratelimit", f'"{tier.name}";r={state.remaining};t={reset_in}'.encode()),
     ]
+
+
+def _closing(scope: Scope) -> dict[str, str]:
+    return CLOSE_UNREAD if announces_body(scope["headers"]) else {}
 
 
 class RateLimitMiddleware:
@@ -85,7 +91,7 @@ class RateLimitMiddleware:
                 503,
                 "Temporarily unable to accept this request; retry shortly.",
                 request_id=request_state.request_id(scope),
-                headers={"Retry-After": "5"},
+                headers={"Retry-After": "5", **_closing(scope)},
             )(scope, receive, send)
             return
         strictest = min(decision.states, key=lambda s: (s.remaining, -s.reset_at))
@@ -98,7 +104,7 @@ class RateLimitMiddleware:
                 "Too many requests; slow down.",
                 request_id=request_state.request_id(scope),
                 headers={k.decode(): v.decode() for k, v in headers}
-                | {"Retry-After": str(retry_after)},
+                | {"Retry-After": str(retry_after), **_closing(scope)},
             )
             await response(scope, receive, send)
             return
