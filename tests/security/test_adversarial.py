@@ -17,9 +17,14 @@ loopback (distinct 127.x source addresses stand for distinct clients):
   that trickle hold connections (fewer than ``MAX_CONNECTIONS`` - 50) without
   slowing anyone else.
 
-The request-head bounds (``MAX_HEADER_BYTES``, ``HEADER_TIMEOUT_SECONDS``,
-``MAX_CONNECTIONS``) come with their own branch; their attacks go in the marked
-section at the end.
+- oversized request heads (one 17 KiB header, or thousands of small ones): 431/400 or
+  closed, never served;
+- slow heads (slowloris, a byte at a time): cut after ``HEADER_TIMEOUT_SECONDS``;
+- a connection flood: ``MAX_CONNECTIONS`` - 50 idle sockets leave ``/health``
+  answering, and a request beyond the cap is a 503.
+
+The head attacks run against a server of their own with short timeouts and a cap of
+300, so the cuts happen within the test.
 """
 
 from __future__ import annotations
@@ -372,12 +377,101 @@ async def test_slow_body_uploads(served: ServedApi, editors: list[str]) -> None:
 
 
 # -- request-head attacks --------------------------------------------------------------
-# TODO(issue 12, request-head bounds): once MAX_HEADER_BYTES, HEADER_TIMEOUT_SECONDS,
-# BODY_TIMEOUT_SECONDS and MAX_CONNECTIONS exist (the http_bounds branch), add here:
-# - oversized heads (a 17 KiB header, thousands of small headers): 431/400 or closed;
-# - slow heads (a byte every few seconds, never finishing the head): cut after
-#   HEADER_TIMEOUT_SECONDS;
-# - a silent body after its head: cut after BODY_TIMEOUT_SECONDS;
-# - connection floods up to MAX_CONNECTIONS - 50 idle sockets: /health still 200, and
-#   503 beyond MAX_CONNECTIONS;
-# each under ``health_watched`` like the attacks above.
+# A server of their own with short head and body timeouts and a small connection cap, so
+# that the cuts happen within the test and the cap can be reached on loopback.
+
+HEAD_TIMEOUT = 2.0
+CAP = 300
+
+
+@pytest.fixture(scope="module")
+def bounded_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApi]:
+    env = {
+        "HEADER_TIMEOUT_SECONDS": str(HEAD_TIMEOUT),
+        "BODY_TIMEOUT_SECONDS": str(HEAD_TIMEOUT),
+        "MAX_CONNECTIONS": str(CAP),
+    }
+    var_dir = tmp_path_factory.mktemp("adversarial-bounds")
+    with ServedApi(var_dir, env=env, name="adversarial-bounds") as api:
+        yield api
+
+
+async def closed_within(reader: asyncio.StreamReader, seconds: float) -> Answer | str:
+    """What the server did with a connection: an answer, a close, or nothing in time."""
+    try:
+        data = await asyncio.wait_for(reader.read(65536), seconds)
+    except TimeoutError:
+        return "still open"
+    except ConnectionError:
+        return "reset"
+    if not data:
+        return "closed"
+    return Answer(int(data.split(b" ", 2)[1]), {}, closed_after=False)
+
+
+async def test_oversized_heads(bounded_served: ServedApi) -> None:
+    report = Report()
+    big = request_head(bounded_served, "GET", "/health", {"X-Pad": "a" * 17 * 1024})
+    many = request_head(bounded_served, "GET", "/health", {f"X-{n}": "v" for n in range(3000)})
+
+    async def one(n: int) -> None:
+        async with connection(bounded_served, source(70, n)) as (reader, writer):
+            writer.write(big if n % 2 else many)
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            report.add(await closed_within(reader, ANSWER_TIMEOUT))
+
+    async with health_watched(bounded_served, "oversized request heads"):
+        await bounded(5000, 40, one, seconds=SUSTAIN_SECONDS)
+    print(f"oversized heads: {dict(report.statuses)}")
+    # Refused (431/400) or cut; never served.
+    assert not [s for s in report.statuses if isinstance(s, int) and s < 400]
+    assert set(report.statuses) <= {431, 400, "closed", "reset"}
+
+
+async def test_slow_heads(bounded_served: ServedApi) -> None:
+    """Slowloris: a byte at a time, the head never finished; cut after the head timeout."""
+    report = Report()
+    started = time.monotonic()
+
+    async def one(n: int) -> None:
+        async with connection(bounded_served, source(71, n)) as (reader, writer):
+            for byte in b"GET /health HTTP/1.1\r\nX-Slow: " + b"a" * 1000:
+                writer.write(bytes([byte]))
+                with contextlib.suppress(ConnectionError):
+                    await writer.drain()
+                outcome = await closed_within(reader, 0.5)
+                if outcome != "still open":
+                    report.add(outcome)
+                    return
+                if time.monotonic() - started > HEAD_TIMEOUT * 10:
+                    report.add("never cut")
+                    return
+
+    async with health_watched(bounded_served, "200 slow heads"):
+        await bounded(200, 200, one)
+    print(f"slow heads: {dict(report.statuses)}")
+    assert set(report.statuses) <= {"closed", "reset", 408}, report.statuses
+
+
+async def test_connection_flood(bounded_served: ServedApi) -> None:
+    """Idle sockets up to the cap minus 50 leave /health answering; beyond the cap, 503."""
+    async with contextlib.AsyncExitStack() as stack:
+        async with health_watched(bounded_served, f"{CAP - 50} idle connections"):
+            for n in range(CAP - 50):
+                await stack.enter_async_context(connection(bounded_served, source(72, n)))
+            await asyncio.sleep(HEAD_TIMEOUT / 2)
+        # The idle ones are cut by the head timeout: open the flood anew, past the cap,
+        # and ask on the last connection before the timeout frees any seat.
+        await stack.aclose()
+    async with contextlib.AsyncExitStack() as stack:
+        for n in range(CAP + 10):
+            await stack.enter_async_context(connection(bounded_served, source(73, n)))
+        reader, writer = await stack.enter_async_context(connection(bounded_served, source(74, 0)))
+        writer.write(request_head(bounded_served, "GET", "/health", {}))
+        answer = await asyncio.wait_for(read_answer(reader), ANSWER_TIMEOUT)
+        assert answer.status == 503
+    # Once the flood is gone, everyone is served again.
+    async with connection(bounded_served, source(75, 0)) as (reader, writer):
+        writer.write(request_head(bounded_served, "GET", "/health", {}))
+        assert (await asyncio.wait_for(read_answer(reader), ANSWER_TIMEOUT)).status == 200
