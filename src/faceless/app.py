@@ -21,6 +21,7 @@ from faceless.security.edge_policy import RATE_LIMIT_HEADERS, Edge, build_edge
 from faceless.security.middleware.body_limit import BodyLimitMiddleware
 from faceless.security.middleware.proxy_headers import ProxyHeadersMiddleware
 from faceless.security.middleware.request_id import RequestIdMiddleware
+from faceless.security.middleware.request_metrics import RequestMetricsMiddleware
 from faceless.security.middleware.security_headers import SecurityHeadersMiddleware
 from faceless.security.ratelimit.middleware import RateLimitMiddleware
 from faceless.settings import Settings
@@ -90,6 +91,7 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
     carries them, including a 400 for a bad Host, a 413 or a 429.
     """
     return [
+        Middleware(RequestMetricsMiddleware),
         Middleware(RequestIdMiddleware),
         Middleware(SecurityHeadersMiddleware, policy=edge.headers),
         Middleware(
