@@ -71,9 +71,9 @@ def open_backup(path: Path) -> BinaryIO:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise BackupFormatError(f"{path} does not exist") from None
+        raise BackupError(f"{path} does not exist") from None
     except OSError as exc:
-        raise BackupFormatError(f"{path} cannot be opened ({exc.strerror})") from None
+        raise BackupError(f"{path} cannot be opened ({exc.strerror})") from None
     return os.fdopen(fd, "rb")
 
 
