@@ -50,6 +50,7 @@ bench: install system-deps ## Every benchmark, each printing its comparison tabl
 	$(PY) bench/encryption_api_bench.py
 	$(PY) bench/analyzer_bench.py
 	$(PY) bench/data_path_bench.py --extra $(if $(BASELINE),--baseline $(BASELINE))
+	$(PY) bench/metrics_bench.py
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

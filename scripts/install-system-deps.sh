@@ -3,7 +3,8 @@
 # Idempotent: does nothing (and needs no network) when everything is present.
 set -euo pipefail
 
-packages=(espeak-ng redis-server postgresql-15 postgresql-15-pgaudit nginx wrk chromium docker-compose)
+# prometheus ships promtool, which checks and unit-tests deploy/prometheus (make test).
+packages=(espeak-ng redis-server postgresql-15 postgresql-15-pgaudit nginx wrk chromium docker-compose prometheus)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

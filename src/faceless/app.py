@@ -22,6 +22,7 @@ from faceless.security.edge_policy import RATE_LIMIT_HEADERS, Edge, build_edge
 from faceless.security.middleware.body_limit import BodyLimitMiddleware
 from faceless.security.middleware.proxy_headers import ProxyHeadersMiddleware
 from faceless.security.middleware.request_id import RequestIdMiddleware
+from faceless.security.middleware.request_metrics import RequestMetricsMiddleware
 from faceless.security.middleware.security_headers import SecurityHeadersMiddleware
 from faceless.security.ratelimit.middleware import RateLimitMiddleware
 from faceless.settings import Settings
@@ -93,6 +94,7 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
     before the app, which would read the body first (ADR 0014).
     """
     return [
+        Middleware(RequestMetricsMiddleware),
         Middleware(RequestIdMiddleware),
         Middleware(SecurityHeadersMiddleware, policy=edge.headers),
         Middleware(

@@ -273,6 +273,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class BackupSettings(_Group):
+    """``faceless backup``: where backups go and how many are kept."""
+
+    directory: Path | None = Field(default=None, validation_alias="BACKUP_DIR")
+    keep: int = Field(default=7, ge=1, validation_alias="BACKUP_KEEP")
+
+
 class Settings(BaseModel):
     """The whole configuration. Build with :func:`load_settings` or field by field in tests."""
 
@@ -292,6 +299,7 @@ class Settings(BaseModel):
     tls: TlsSettings = Field(default_factory=TlsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
+    backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @property
     def database_url(self) -> str:
@@ -306,6 +314,15 @@ class Settings(BaseModel):
     @property
     def audit_head_file(self) -> Path:
         return self.audit.head_file or self.paths.var_dir / "audit" / "head.json"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.backup.directory or self.paths.var_dir / "backups"
+
+    @property
+    def backup_state_file(self) -> Path:
+        """What the last successful ``faceless backup create`` left (for the metric)."""
+        return self.paths.var_dir / "backup-state.json"
 
     @property
     def tls_dir(self) -> Path:

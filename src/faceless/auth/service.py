@@ -24,7 +24,7 @@ from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
 from faceless.errors import ProblemError
-from faceless.metrics import LOGIN_FAILURES
+from faceless.metrics.instruments import LOGIN_FAILURES, LOGIN_LOCKOUTS
 from faceless.models import AuthSession, RefreshToken, User
 from faceless.security.passwords import PasswordHashing
 from faceless.security.tokens import TokenCodec
@@ -178,6 +178,8 @@ async def _claim_attempt(
     throttle.last_failure_at = now
     seconds = lockout_seconds(throttle.failures)
     throttle.locked_until = now + timedelta(seconds=seconds) if seconds else None
+    if seconds:
+        LOGIN_LOCKOUTS.inc()
     await session.flush()
     return None
 

@@ -8,6 +8,7 @@ import typer
 
 from faceless.cli import (
     audit_cmd,
+    backup_cmd,
     certs_cmd,
     db_cmd,
     keys_cmd,
@@ -47,6 +48,7 @@ app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(secrets_cmd.app, name="secrets")
 app.add_typer(publisher_cmd.app, name="publisher")
+app.add_typer(backup_cmd.app, name="backup")
 
 
 @app.command("migrate")

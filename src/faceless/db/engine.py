@@ -30,6 +30,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from faceless.metrics.instruments import DB_POOL_IN_USE
+
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
@@ -42,9 +44,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
+        return _count_checkouts(engine)
     parsed, connect_args = postgres_tls(make_url(url))
-    return create_async_engine(
+    engine = create_async_engine(
         parsed,
         echo=echo,
         hide_parameters=True,
@@ -55,6 +57,22 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         # before PostgreSQL or a proxy would drop them, and a dead one is invalidated.
         pool_recycle=1800,
     )
+    return _count_checkouts(engine)
+
+
+def _count_checkouts(engine: AsyncEngine) -> AsyncEngine:
+    """Keep ``faceless_db_pool_connections_in_use`` in step with the pool."""
+    event.listen(engine.sync_engine, "checkout", _checked_out)
+    event.listen(engine.sync_engine, "checkin", _checked_in)
+    return engine
+
+
+def _checked_out(*_args: Any) -> None:
+    DB_POOL_IN_USE.inc()
+
+
+def _checked_in(*_args: Any) -> None:
+    DB_POOL_IN_USE.dec()
 
 
 VERIFYING_MODES = frozenset({"verify-full", "verify-ca"})

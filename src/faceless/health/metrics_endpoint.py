@@ -1,7 +1,9 @@
 """``GET /metrics``: Prometheus text format 0.0.4, for allow-listed addresses or a token.
 
 The token (secret ``METRICS_TOKEN``) is compared in constant time; anything else
-is a 403 that says nothing about which of the two checks failed.
+is a 403 that says nothing about which of the two checks failed. The answer is this
+process tree's instruments (every ``--workers`` process summed) plus what
+:mod:`faceless.health.metrics_snapshot` reads for this scrape.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ import asyncio
 import hmac
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
 from faceless.api.deps import RuntimeDep, request_context
 from faceless.errors import ProblemError
-from faceless.metrics import REGISTRY
+from faceless.health.metrics_snapshot import scrape_families
+from faceless.metrics.exposition import render
+from faceless.metrics.tally import REQUESTS
 from faceless.secrets import SecretBackendError
 
 router = APIRouter(tags=["health"])
@@ -43,4 +47,9 @@ async def metrics(request: Request, runtime: RuntimeDep) -> Response:
     allowed = client_ip in runtime.settings.http.metrics_allow
     if not allowed and not await _token_ok(request, runtime):
         raise ProblemError(403, "Metrics are not available to this client.")
-    return Response(generate_latest(REGISTRY), headers={"content-type": CONTENT_TYPE_PLAIN_0_0_4})
+    families = await scrape_families(runtime)
+    # On the loop, where requests add to the tally: what this process counted so far.
+    REQUESTS.flush()
+    # Reading the mmapped files of every process is file I/O: off the event loop.
+    body = await asyncio.to_thread(render, families)
+    return Response(body, headers={"content-type": CONTENT_TYPE_PLAIN_0_0_4})

@@ -141,3 +141,13 @@ __all__ = [
     "pending_of_owner",
     "pending_with_cancelled_job",
 ]
+
+
+async def oldest_overdue(session: AsyncSession, *, now: datetime) -> datetime | None:
+    """The earliest ``publish_at`` of a schedule that is due but not yet published."""
+    result = await session.scalar(
+        select(func.min(Schedule.publish_at)).where(
+            Schedule.status == ScheduleStatus.PENDING, Schedule.publish_at <= now
+        )
+    )
+    return result if isinstance(result, datetime) else None

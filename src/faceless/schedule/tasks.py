@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.base import utcnow
 from faceless.db.encryption import open_column
-from faceless.db.session import transaction
+from faceless.db.session import after_commit, transaction
+from faceless.metrics.instruments import SCHEDULE_PUBLISH_DELAY
 from faceless.models import Job, JobKind, JobStatus, Schedule, ScheduleStatus, Video, VideoStatus
 from faceless.publishing.base import PublishError, PublishPackage
 from faceless.publishing.credentials import get_credentials
@@ -117,6 +118,12 @@ async def on_succeeded(session: AsyncSession, job: ClaimedJob) -> None:
     if schedule is None:
         return
     schedule.status = ScheduleStatus.PUBLISHED
+    delay = max(0.0, (utcnow() - schedule.publish_at).total_seconds())
+
+    async def observe_delay() -> None:
+        SCHEDULE_PUBLISH_DELAY.observe(delay)
+
+    after_commit(session, observe_delay)  # counted once the publication is recorded
     video = await _video_of(session, schedule)
     if video is not None:
         video.status = VideoStatus.PUBLISHED

@@ -21,7 +21,14 @@ from faceless.settings import Environment, Settings
 
 KEYRING_SECRETS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY")
 PUBLISHER_SECRETS = ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN")
-OPTIONAL_SECRETS = ("ANTHROPIC_API_KEY", "MONGODB_URI", "METRICS_TOKEN", *PUBLISHER_SECRETS)
+OPTIONAL_SECRETS = (
+    "ANTHROPIC_API_KEY",
+    "MONGODB_URI",
+    "METRICS_TOKEN",
+    # Needed by `faceless backup` only, so optional here; checked for shape when present.
+    "BACKUP_ENCRYPTION_KEY",
+    *PUBLISHER_SECRETS,
+)
 
 # Values that mean "nobody chose this": the usual suspects and every placeholder the
 # shipped templates (.env.example, .env.production.example) use. A test keeps this
@@ -120,6 +127,9 @@ class _Checker:
         if self.strict and is_placeholder(secret.reveal()):
             self.add(name, "is a placeholder value")
             return
+        self.keyring_shape(name, secret)
+
+    def keyring_shape(self, name: str, secret: Secret) -> None:
         try:
             parse_keyring(name, secret.reveal())
         except KeyringError as exc:
@@ -170,6 +180,8 @@ class _Checker:
         mongo = found["MONGODB_URI"]
         if mongo is not None:
             self.mongodb(mongo.reveal())
+        if (backup_key := found["BACKUP_ENCRYPTION_KEY"]) is not None:
+            self.keyring_shape("BACKUP_ENCRYPTION_KEY", backup_key)
         metrics = found["METRICS_TOKEN"]
         if metrics is not None and len(metrics.reveal()) < MIN_TOKEN_CHARS:
             self.add("METRICS_TOKEN", f"shorter than {MIN_TOKEN_CHARS} characters")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.encryption import seal_column
@@ -354,8 +354,37 @@ async def latest_transcript(
     return None if row is None or row.result is None else (row.id, row.result)
 
 
+# -- what the metrics report --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveJobs:
+    """Queued or running jobs of one kind and status, and the oldest moment among them:
+    for queued jobs their creation, for running jobs their last sign of life."""
+
+    kind: JobKind
+    status: JobStatus
+    count: int
+    oldest: datetime | None
+
+
+async def active_jobs(session: AsyncSession) -> list[ActiveJobs]:
+    """One grouped read over the status index: only unfinished jobs are touched."""
+    oldest = func.min(
+        case((Job.status == JobStatus.QUEUED, Job.created_at), else_=_last_sign_of_life())
+    )
+    rows = await session.execute(
+        select(Job.kind, Job.status, func.count(), oldest)
+        .where(Job.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)))
+        .group_by(Job.kind, Job.status)
+    )
+    return [ActiveJobs(JobKind(r[0]), JobStatus(r[1]), int(r[2]), r[3]) for r in rows]
+
+
 __all__ = [
+    "ActiveJobs",
     "ClaimedJob",
+    "active_jobs",
     "add",
     "cancel_active",
     "cancel_if_owner_disabled",

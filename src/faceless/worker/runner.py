@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Literal
@@ -19,7 +20,8 @@ import anyio
 
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
-from faceless.models import JobStatus
+from faceless.metrics.instruments import JOB_DURATION, declare_job_kinds
+from faceless.models import JobKind, JobStatus
 from faceless.speech.engines.base import TranscriptionCancelled
 from faceless.worker import repository
 from faceless.worker.cancellation import JobError, JobMonitor, JobStopped
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "The job failed because of an internal error."
 RELEASE_TIMEOUT_SECONDS = 5.0
+
+declare_job_kinds([kind.value for kind in JobKind])
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +60,9 @@ async def run_job(ctx: JobContext, job_id: uuid.UUID) -> None:
         job.attempt,
         heartbeat_seconds=ctx.settings.worker.heartbeat_seconds,
     )
+    started = time.monotonic()
     outcome = await _run_body(ctx, handler, job, monitor)
-    await _record(ctx, handler, job, outcome)
+    await _record(ctx, handler, job, outcome, seconds=time.monotonic() - started)
 
 
 async def _run_body(
@@ -89,7 +94,9 @@ async def _run_body(
         await asyncio.wait([heartbeat])
 
 
-async def _record(ctx: JobContext, handler: JobHandler, job: ClaimedJob, outcome: _Outcome) -> None:
+async def _record(
+    ctx: JobContext, handler: JobHandler, job: ClaimedJob, outcome: _Outcome, *, seconds: float
+) -> None:
     if outcome.status == "lost":
         logger.warning("job %s was taken over by another attempt; result dropped", job.id)
         return
@@ -125,6 +132,7 @@ async def _record(ctx: JobContext, handler: JobHandler, job: ClaimedJob, outcome
         logger.warning("job %s changed hands before its outcome was recorded", job.id)
         return
     logger.info("job %s finished: %s", job.id, final)
+    JOB_DURATION.labels(job.kind.value, final).observe(seconds)
     _cleanup(ctx, handler, job)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,3 +64,8 @@ async def get_head(session: AsyncSession) -> AuditHead:
     head = await session.get(AuditHead, 1)
     assert head is not None, "audit_head row missing: run migrations"
     return head
+
+
+async def recorded_at(session: AsyncSession, event_id: int) -> datetime | None:
+    found = await session.scalar(select(AuditEvent.at).where(AuditEvent.id == event_id))
+    return found if isinstance(found, datetime) else None

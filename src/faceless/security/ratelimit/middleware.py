@@ -16,12 +16,16 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from faceless.metrics import RATE_LIMIT_STORAGE_ERRORS, RATE_LIMITED
+from faceless.metrics.instruments import (
+    RATE_LIMIT_STORAGE_ERRORS,
+    RATE_LIMITED,
+    declare_rate_limit_tiers,
+)
 from faceless.problems import problem_response
 from faceless.security import request_state
 from faceless.security.body_rules import CLOSE_UNREAD, announces_body
 from faceless.security.ratelimit.identity import client_key, user_key, verified_claims
-from faceless.security.ratelimit.rules import RateLimitRules, Tier
+from faceless.security.ratelimit.rules import DEFAULT_RATES, RateLimitRules, Tier
 from faceless.security.ratelimit.storage import (
     Bucket,
     BucketState,
@@ -58,6 +62,7 @@ class RateLimitMiddleware:
         self.rules = rules
         self.storage = storage
         self.codec = codec
+        declare_rate_limit_tiers(list(DEFAULT_RATES))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

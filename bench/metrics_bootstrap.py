@@ -1,0 +1,42 @@
+"""Run the ``faceless`` CLI with the request metrics on, or bypassed: for the bench only.
+
+    python bench/metrics_bootstrap.py {on|bypassed} serve --behind-proxy --port N
+
+Both variants first set up the process tree's metrics directory, as the console script
+does (multiprocess mode, the production shape). ``bypassed`` then replaces the request
+metrics layer's ``__call__`` by a pass-through before ``faceless.cli.main`` is imported;
+nothing in ``src/`` knows about it: there is no production switch.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from faceless.metrics.process_dir import use_private_directory
+
+
+def bypass_request_metrics() -> None:
+    from faceless.security.middleware import request_metrics
+
+    async def pass_through(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+    request_metrics.RequestMetricsMiddleware.__call__ = pass_through  # type: ignore[method-assign]
+
+
+def main() -> None:
+    variant = sys.argv[1] if len(sys.argv) > 1 else ""
+    if variant not in ("on", "bypassed"):
+        raise SystemExit(f"usage: {sys.argv[0]} {{on|bypassed}} <faceless arguments>")
+    use_private_directory()
+    if variant == "bypassed":
+        bypass_request_metrics()
+    from faceless.cli.main import app
+
+    sys.argv = ["faceless", *sys.argv[2:]]
+    app(prog_name="faceless")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Encrypted, verified backups of the database and their restore (``faceless backup``)."""

@@ -1,0 +1,32 @@
+"""The ``faceless`` console script: the process tree's metrics directory, then the commands.
+
+Nothing above the call may import prometheus-client (see
+:mod:`faceless.metrics.process_dir`), so the commands are imported after it.
+
+SIGTERM becomes an ordinary exit (status 143) so that exit handlers run, the metrics
+directory's removal among them. A command that handles SIGTERM itself (uvicorn, Celery,
+the scheduler) still does; uvicorn restores this handler and raises the signal again
+once it has shut down, which lands here.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+from faceless.metrics.process_dir import use_private_directory
+
+SIGTERM_STATUS = 128 + signal.SIGTERM
+
+
+def _exit(_signum: int, _frame: FrameType | None) -> None:
+    sys.exit(SIGTERM_STATUS)
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, _exit)
+    use_private_directory()
+    from faceless.cli.main import app
+
+    app()
