@@ -20,7 +20,11 @@ from sqlalchemy import case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.encryption import seal_column
-from faceless.db.repository import add, affected_rows, count_rows, delete, get_owned, paginate
+
+# add and delete are re-exported: the jobs table has this one repository.
+from faceless.db.repository import add as add
+from faceless.db.repository import affected_rows, count_rows, get_owned, paginate
+from faceless.db.repository import delete as delete
 from faceless.models import Job, JobKind, JobStatus, User
 
 _ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -379,32 +383,3 @@ async def active_jobs(session: AsyncSession) -> list[ActiveJobs]:
         .group_by(Job.kind, Job.status)
     )
     return [ActiveJobs(JobKind(r[0]), JobStatus(r[1]), int(r[2]), r[3]) for r in rows]
-
-
-__all__ = [
-    "ActiveJobs",
-    "ClaimedJob",
-    "active_jobs",
-    "add",
-    "cancel_active",
-    "cancel_if_owner_disabled",
-    "claim",
-    "count_active",
-    "delete",
-    "fail_stale",
-    "find_stale_running",
-    "find_unpicked_queued",
-    "get_status",
-    "get_visible",
-    "heartbeat",
-    "latest_transcript",
-    "list_visible",
-    "mark_cancelled",
-    "mark_failed",
-    "mark_succeeded",
-    "queued_ids",
-    "release",
-    "requeue_stale",
-    "snapshot",
-    "touch_queued",
-]
