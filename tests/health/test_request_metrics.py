@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from faceless.settings import SecuritySettings
-from tests.conftest import Accounts, make_settings, running_app
+from tests.conftest import PASSWORD, Accounts, make_settings, running_app
 from tests.health.scrape import Key, samples, value
 
 
@@ -105,9 +105,10 @@ async def test_edge_answers_carry_their_route_and_auth_counters_move(
         await accounts.create("metrics-locked")
         before = await scrape(client)
         statuses = []
+        wrong = PASSWORD[::-1]
         for _ in range(8):
             response = await client.post(
-                "/api/v1/auth/login", json={"username": "metrics-locked", "password": "wrong" * 3}
+                "/api/v1/auth/login", json={"username": "metrics-locked", "password": wrong}
             )
             statuses.append(response.status_code)
         after = await scrape(client)
