@@ -92,7 +92,7 @@ def main() -> None:
             print(f"round {round_no + 1}/{args.rounds} done", file=sys.stderr)
     finally:
         for process in reversed(processes):
-            process.stop()
+            process.close()
         shutil.rmtree(work, ignore_errors=True)
     report(results, list(targets))
 

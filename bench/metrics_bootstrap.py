@@ -2,10 +2,11 @@
 
     python bench/metrics_bootstrap.py {on|bypassed} serve --behind-proxy --port N
 
-Both variants first set up the process tree's metrics directory, as the console script
-does (multiprocess mode, the production shape). ``bypassed`` then replaces the request
-metrics layer's ``__call__`` by a pass-through before ``faceless.cli.main`` is imported;
-nothing in ``src/`` knows about it: there is no production switch.
+Both variants first prepare the process as the console script does (its metrics
+directory, so multiprocess mode, the production shape; SIGTERM as a clean exit).
+``bypassed`` then replaces the request metrics layer's ``__call__`` by a pass-through
+before ``faceless.cli.main`` is imported; nothing in ``src/`` knows about it: there is
+no production switch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from faceless.metrics.process_dir import use_private_directory
+from faceless.cli.entry import prepare_process
 
 
 def bypass_request_metrics() -> None:
@@ -29,7 +30,7 @@ def main() -> None:
     variant = sys.argv[1] if len(sys.argv) > 1 else ""
     if variant not in ("on", "bypassed"):
         raise SystemExit(f"usage: {sys.argv[0]} {{on|bypassed}} <faceless arguments>")
-    use_private_directory()
+    prepare_process()
     if variant == "bypassed":
         bypass_request_metrics()
     from faceless.cli.main import app

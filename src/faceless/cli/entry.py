@@ -24,9 +24,14 @@ def _exit(_signum: int, _frame: FrameType | None) -> None:
     sys.exit(SIGTERM_STATUS)
 
 
-def main() -> None:
+def prepare_process() -> None:
+    """What every ``faceless`` process tree needs before the commands are imported."""
     signal.signal(signal.SIGTERM, _exit)
     use_private_directory()
+
+
+def main() -> None:
+    prepare_process()
     from faceless.cli.main import app
 
     app()
