@@ -259,12 +259,13 @@ class AnthropicSettings(_Group):
         parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("ANTHROPIC_BASE_URL must be an https:// URL")
-        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
             raise ValueError("ANTHROPIC_BASE_URL must be https:// unless it is on this host")
         return value.rstrip("/")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address: where plain http cannot leave this machine."""
     if host == "localhost":
         return True
     try:

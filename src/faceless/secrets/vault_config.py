@@ -6,12 +6,12 @@ accepted and why a token and AppRole credentials exclude each other.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from faceless.secrets.errors import SecretsConfigError
+from faceless.settings import is_loopback_host
 
 
 def check_addr(addr: str, *, ca_file: object, allow_plain_http: bool) -> str:
@@ -24,18 +24,9 @@ def check_addr(addr: str, *, ca_file: object, allow_plain_http: bool) -> str:
         if ca_file is not None:
             # The CA file says the operator expects TLS; do not send the token in clear.
             raise SecretsConfigError("VAULT_CACERT is set but VAULT_ADDR is http://; use https://")
-        if not (allow_plain_http or _is_loopback(parts.hostname)):
+        if not (allow_plain_http or is_loopback_host(parts.hostname)):
             raise SecretsConfigError("VAULT_ADDR must be https:// unless Vault is on this host")
     return addr.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_ca_file(ca_file: str | os.PathLike[str]) -> str:
