@@ -15,8 +15,8 @@ import ssl
 import threading
 import warnings
 from pathlib import Path
-from types import TracebackType
-from typing import Self
+
+from tests.security.tls.helpers import ServerThread
 
 TLS10_CIPHERS = (
     "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
@@ -72,27 +72,9 @@ class _RelayServer(socketserver.ThreadingTCPServer):
         pass  # scanners abort handshakes on purpose
 
 
-class Tls10Relay:
+class Tls10Relay(ServerThread):
     """``with Tls10Relay(cert, key, ca, backend_port) as relay:`` serves on ``relay.port``."""
 
     def __init__(self, cert: Path, key: Path, ca: Path, backend_port: int) -> None:
         back = ssl.create_default_context(cafile=str(ca))
-        self._server = _RelayServer(tls10_context(cert, key), back, backend_port)
-        self.port: int = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_RelayServer(tls10_context(cert, key), back, backend_port))

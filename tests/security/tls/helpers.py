@@ -129,14 +129,14 @@ class _TlsTCPServer(socketserver.ThreadingTCPServer):
         pass  # scanners hang up mid-handshake on purpose; that is not news
 
 
-class LocalTlsServer:
-    """A threaded TLS server on 127.0.0.1 answering ``200 ok``; a context manager."""
+class ServerThread:
+    """A ``socketserver`` server run on a daemon thread; a context manager."""
 
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._server = _TlsTCPServer(context)
-        self.port: int = self._server.server_address[1]
+    def __init__(self, server: socketserver.BaseServer) -> None:
+        self._server = server
+        self.port: int = server.server_address[1]  # type: ignore[index]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
     def __enter__(self) -> Self:
@@ -152,3 +152,10 @@ class LocalTlsServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class LocalTlsServer(ServerThread):
+    """A threaded TLS server on 127.0.0.1 answering ``200 ok``; a context manager."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        super().__init__(_TlsTCPServer(context))
