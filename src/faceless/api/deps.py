@@ -8,6 +8,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from faceless.auth.principal_cache import PrincipalCache
 from faceless.auth.service import AuthRuntime
 from faceless.context import RequestContext
 from faceless.db.encryption import DataProtection
@@ -27,6 +28,9 @@ class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
 
     @property
     def read_sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def principal_cache(self) -> PrincipalCache: ...
 
     @property
     def data_protection(self) -> DataProtection: ...
