@@ -12,6 +12,7 @@ from faceless.auth.principal_cache import PrincipalCache
 from faceless.auth.service import AuthRuntime
 from faceless.context import RequestContext
 from faceless.db.encryption import DataProtection
+from faceless.db.fast_read import FastReader
 from faceless.db.session import transaction
 from faceless.health.service import ReadinessTarget
 from faceless.secrets import SecretManager
@@ -31,6 +32,9 @@ class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
 
     @property
     def principal_cache(self) -> PrincipalCache: ...
+
+    @property
+    def fast_reader(self) -> FastReader: ...
 
     @property
     def data_protection(self) -> DataProtection: ...

@@ -25,6 +25,7 @@ from faceless.auth.revocation import GENERATION_INFO_KEY
 from faceless.crypto.keys import Keyring, parse_keyring
 from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
+from faceless.db.fast_read import FastReader, create_fast_reader
 from faceless.db.session import create_sessionmaker
 from faceless.health.service import ReadinessCache
 from faceless.publishing import Publisher, create_publisher
@@ -47,6 +48,8 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # The hot read path (the lists every client polls): SQL compiled once, on the driver.
+    fast_reader: FastReader
     # Autocommit: reads (the per-request auth check, GET endpoints) skip BEGIN/COMMIT.
     read_sessions: async_sessionmaker[AsyncSession]
     secrets: SecretManager
@@ -113,6 +116,7 @@ class Runtime:
         await self.queue.close()
         await self.suggester.aclose()
         await self.principal_generation.close()
+        await self.fast_reader.close()
         await self.engine.dispose()
 
 
@@ -144,6 +148,7 @@ def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
         settings=settings,
         engine=engine,
         sessions=create_sessionmaker(engine, info=info),
+        fast_reader=create_fast_reader(engine),
         read_sessions=create_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT"), info=info
         ),
