@@ -67,7 +67,7 @@ def compile_select(statement: Select[Any], dialect: Dialect) -> Compiled:
 
 
 class FastReader(Protocol):
-    async def fetch(
+    async def read(
         self, key: str, build: Callable[[], Select[Any]], values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         """The rows of the statement ``build`` makes (compiled once per ``key``)."""
@@ -112,7 +112,7 @@ class AsyncpgReader(_Compiler):
         super().__init__(engine.dialect)
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
-    async def fetch(
+    async def read(
         self, key: str, build: Callable[[], Select[Any]], values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         compiled = self.compiled(key, build)
@@ -134,7 +134,7 @@ class EngineReader(_Compiler):
         super().__init__(engine.dialect)
         self._engine = engine
 
-    async def fetch(
+    async def read(
         self, key: str, build: Callable[[], Select[Any]], values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         compiled = self.compiled(key, build)
@@ -167,7 +167,7 @@ class SqliteReader(_Compiler):
             self._connection = connection
         return self._connection
 
-    async def fetch(
+    async def read(
         self, key: str, build: Callable[[], Select[Any]], values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         compiled = self.compiled(key, build)

@@ -114,7 +114,7 @@ async def fast_page(
             .offset(bindparam("page_offset"))
         )
 
-    rows = await reader.fetch(key, page, {**values, "page_limit": limit, "page_offset": offset})
+    rows = await reader.read(key, page, {**values, "page_limit": limit, "page_offset": offset})
     if rows:
         total = int(rows[0][TOTAL])
         for row in rows:
@@ -126,5 +126,5 @@ async def fast_page(
     def count() -> Select[Any]:
         return select(func.count().label(TOTAL)).select_from(build()[0].subquery())
 
-    counted = await reader.fetch(f"{key}:count", count, values)
+    counted = await reader.read(f"{key}:count", count, values)
     return [], int(counted[0][TOTAL])
