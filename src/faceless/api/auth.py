@@ -19,7 +19,12 @@ from faceless.auth.bearer import resolve_principal
 from faceless.auth.principal import Principal
 from faceless.errors import ProblemError
 from faceless.models import Role
-from faceless.security.request_state import principal_as, set_principal, verified_claims_for
+from faceless.security.request_state import (
+    principal_as,
+    principal_generation,
+    set_principal,
+    verified_claims_for,
+)
 
 # Declared for the OpenAPI document (the docs page's "Authorize"); the check is ours.
 _bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
@@ -46,6 +51,8 @@ async def current_principal(
         codec=runtime.tokens,
         token=token,
         verified=verified_claims_for(request.scope, token) if token else None,
+        cache=runtime.principal_cache,
+        generation=principal_generation(request.scope),
     )
     set_principal(request.scope, principal, user_id=str(principal.id))
     return principal

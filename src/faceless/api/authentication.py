@@ -98,6 +98,8 @@ class AuthenticationMiddleware:
             codec=self.runtime.tokens,
             token=token,
             verified=request_state.verified_claims_for(scope, token) if token else None,
+            cache=self.runtime.principal_cache,
+            generation=request_state.principal_generation(scope),
         )
         request_state.set_principal(scope, principal, user_id=str(principal.id))
         gate = self.policy.gate_for(scope["method"], scope["path"])

@@ -8,9 +8,11 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from faceless.auth.principal_cache import PrincipalCache
 from faceless.auth.service import AuthRuntime
 from faceless.context import RequestContext
 from faceless.db.encryption import DataProtection
+from faceless.db.fast_read import FastReader
 from faceless.db.session import transaction
 from faceless.health.service import ReadinessTarget
 from faceless.secrets import SecretManager
@@ -27,6 +29,12 @@ class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
 
     @property
     def read_sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def principal_cache(self) -> PrincipalCache: ...
+
+    @property
+    def fast_reader(self) -> FastReader: ...
 
     @property
     def data_protection(self) -> DataProtection: ...

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Response
 
 from faceless.schemas import ResponseModel
 
@@ -54,3 +54,21 @@ def envelope(
         limit=page.limit,
         offset=page.offset,
     )
+
+
+def envelope_response(
+    schema: type[S], rows: Iterable[object], total: int, page: PageParams
+) -> Response:
+    """The list envelope as a finished JSON response, each item validated once.
+
+    Returned as a ``Response``, the body is not validated and encoded a second time
+    against the route's ``response_model`` (which still documents it): the items were
+    just validated into ``schema``, and the envelope's own fields are ours.
+    """
+    body = ListEnvelope[schema].model_construct(  # type: ignore[valid-type]
+        items=[schema.model_validate(row) for row in rows],
+        total=total,
+        limit=page.limit,
+        offset=page.offset,
+    )
+    return Response(body.__pydantic_serializer__.to_json(body), media_type="application/json")

@@ -4,8 +4,8 @@ Signature and claims first (skipped when the edge already verified this very tok
 in this request), then one query: the user exists and is enabled, and the sign-in
 session is neither revoked nor gone. The authentication layer (before a request's
 body is read) and the FastAPI dependency (its fallback) both call
-:func:`resolve_principal`, so a cache of recent answers, or any further check,
-goes in one place.
+:func:`resolve_principal`, so the cache of recent answers (``principal_cache``), or any
+further check, goes in one place.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from faceless.auth import repository
 from faceless.auth.principal import Principal
+from faceless.auth.principal_cache import PrincipalCache
 from faceless.errors import ProblemError
 from faceless.security.tokens import AccessClaims, InvalidTokenError, TokenCodec
 
@@ -42,10 +43,14 @@ async def resolve_principal(
     codec: TokenCodec,
     token: str | None,
     verified: AccessClaims | None = None,
+    cache: PrincipalCache | None = None,
+    generation: str | None = None,
 ) -> Principal:
     """The principal ``token`` authenticates; raises the 401 problem otherwise.
 
     ``verified`` are the claims an earlier layer decoded from this same token.
+    ``generation`` is the principal generation this request observed before reading
+    anything; only with it is ``cache`` consulted and filled (see ``principal_cache``).
     """
     if token is None:
         raise unauthenticated()
@@ -55,6 +60,19 @@ async def resolve_principal(
             claims = codec.decode(token)
         except InvalidTokenError:
             raise unauthenticated(INVALID_DETAIL) from None
+    if cache is not None and generation is not None:
+        cached = cache.get(claims.session_id, claims.user_id, generation)
+        if cached is not None:
+            return cached
+    principal = await _read_principal(sessions, claims)
+    if cache is not None and generation is not None:
+        cache.put(principal, generation)
+    return principal
+
+
+async def _read_principal(
+    sessions: async_sessionmaker[AsyncSession], claims: AccessClaims
+) -> Principal:
     # Its own short read-only session: the pooled connection goes back before the
     # request does anything else, so no request holds two connections at once.
     async with sessions() as session:

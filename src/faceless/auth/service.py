@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from faceless.auth import repository
+from faceless.auth import repository, revocation
 from faceless.auth.refresh_tokens import candidate_hashes, new_refresh_token, token_hash
 from faceless.auth.schemas import TokenResponse
 from faceless.context import RequestContext
@@ -262,7 +262,7 @@ async def refresh(
         session, stored.id, now
     ):
         # A spent token came back: someone holds a copy. Kill the whole family.
-        await repository.revoke_sessions(
+        await revocation.revoke_sessions(
             session, user_id=user.id, only=auth_session.id, now=now, reason="refresh_reuse"
         )
         await record(
@@ -295,7 +295,7 @@ async def logout(
     ctx: RequestContext,
 ) -> None:
     now = utcnow()
-    await repository.revoke_sessions(
+    await revocation.revoke_sessions(
         session, user_id=user.id, only=session_id, now=now, reason="logout"
     )
     if refresh_token:
@@ -303,7 +303,7 @@ async def logout(
             session, candidate_hashes(runtime.signing_keys, refresh_token)
         )
         if found and found[2].id == user.id:
-            await repository.revoke_sessions(
+            await revocation.revoke_sessions(
                 session, user_id=user.id, only=found[1].id, now=now, reason="logout"
             )
     await record(

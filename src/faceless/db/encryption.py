@@ -125,12 +125,17 @@ def open_column(
     session: Session | AsyncSession, attribute: Any, row_id: uuid.UUID, value: str | None
 ) -> str | None:
     """The plaintext of an envelope read from ``attribute`` of row ``row_id``."""
+    return open_with(protection_of(session), attribute, row_id, value)
+
+
+def open_with(
+    protection: DataProtection, attribute: Any, row_id: uuid.UUID, value: str | None
+) -> str | None:
+    """``open_column`` for rows read without a session (``db.fast_read``)."""
     if value is None:
         return None
     column = _column_of(attribute)
-    return protection_of(session).cipher.open(
-        value, table=column.table.name, column=column.name, row_id=row_id
-    )
+    return protection.cipher.open(value, table=column.table.name, column=column.name, row_id=row_id)
 
 
 # -- ORM events ------------------------------------------------------------------------

@@ -52,7 +52,11 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         hide_parameters=True,
         connect_args=connect_args,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # No overflow: a connection opened above the pool size is closed again at
+        # check-in, so a burst wider than the pool would connect (a TLS handshake, a
+        # new backend process) on nearly every request. Waiting for a pooled connection
+        # costs far less; DATABASE_POOL_SIZE is the knob (issue 11: profiled under load).
+        max_overflow=0,
         # No pre-ping (a round trip on every checkout); connections are recycled well
         # before PostgreSQL or a proxy would drop them, and a dead one is invalidated.
         pool_recycle=1800,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Select, func, select
+from sqlalchemy import CursorResult, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.base import Base
+from faceless.db.fast_read import FastReader
 
 M = TypeVar("M", bound=Base)
 
@@ -87,3 +88,43 @@ async def paginate(
     if offset == 0:
         return [], 0
     return [], await count_rows(session, query)
+
+
+async def fast_page(
+    reader: FastReader,
+    key: str,
+    build: Callable[[], tuple[Select[Any], tuple[Any, ...]]],
+    values: Mapping[str, Any],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """``paginate`` on the hot read path (``db.fast_read``): one round trip per page.
+
+    ``build`` returns the filtered select (its filters as named ``bindparam`` values
+    found in ``values``) and its ordering; it runs once per ``key``.
+    """
+
+    def page() -> Select[Any]:
+        query, order_by = build()
+        return (
+            query.add_columns(func.count().over().label(TOTAL))
+            .order_by(*order_by)
+            .limit(bindparam("page_limit"))
+            .offset(bindparam("page_offset"))
+        )
+
+    rows = await reader.read(key, page, {**values, "page_limit": limit, "page_offset": offset})
+    if rows:
+        total = int(rows[0][TOTAL])
+        for row in rows:
+            del row[TOTAL]
+        return rows, total
+    if offset == 0:
+        return [], 0
+
+    def count() -> Select[Any]:
+        return select(func.count().label(TOTAL)).select_from(build()[0].subquery())
+
+    counted = await reader.read(f"{key}:count", count, values)
+    return [], int(counted[0][TOTAL])

@@ -28,8 +28,11 @@ AfterCommit = Callable[[], Awaitable[None]]
 OnRollback = Callable[[], None]
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def create_sessionmaker(
+    engine: AsyncEngine, *, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for ``engine``; ``info`` is copied into every session's ``Session.info``."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
 
 
 def _actions(session: AsyncSession, key: str) -> list[Any]:

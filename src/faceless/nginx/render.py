@@ -17,14 +17,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import jinja2
 
 from faceless.security.headers import HeaderPolicy, build_header_policy
 from faceless.security.tls import policy as tls_policy
 from faceless.settings import HttpSettings, SecuritySettings, Settings
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = [
     "DEFAULT_OUTPUT",
@@ -372,6 +373,8 @@ def _context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2  # loaded when a config is rendered, not by every CLI process (serve)
+
     # Not HTML: autoescaping would corrupt the file. Every value is validated in _context.
     return jinja2.Environment(
         loader=jinja2.PackageLoader("faceless.nginx", ""),

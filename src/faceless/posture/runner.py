@@ -36,7 +36,6 @@ from faceless.posture.target import Target, ensure_reachable
 from faceless.posture.tls_checks import tls_checks
 from faceless.posture.tls_facts import TlsFacts
 from faceless.posture.tls_rating import rate
-from faceless.posture.tls_scan import scan_tls
 from faceless.posture.weights import WEIGHTS
 from faceless.posture.wire import Wire
 
@@ -56,6 +55,10 @@ def measure(target: Target, *, local: LocalInputs | None = None) -> Report:
     ensure_reachable(target)
     started = time.monotonic()
     wire = Wire(target.hosts, ca_file=target.ca_file)
+    # sslyze (and its own OpenSSL builds) is loaded by the command that scans, not by
+    # every process that imports the CLI: an API server would carry ~40 MB for nothing.
+    from faceless.posture.tls_scan import scan_tls
+
     facts = (
         scan_tls(target.host, target.port, ca_file=target.ca_file)
         if target.https

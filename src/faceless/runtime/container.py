@@ -20,9 +20,12 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from faceless.analyze.llm import LlmSuggester
+from faceless.auth.principal_cache import PrincipalCache
+from faceless.auth.revocation import GENERATION_INFO_KEY
 from faceless.crypto.keys import Keyring, parse_keyring
 from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
+from faceless.db.fast_read import FastReader, create_fast_reader
 from faceless.db.session import create_sessionmaker
 from faceless.health.service import ReadinessCache
 from faceless.publishing import Publisher, create_publisher
@@ -32,6 +35,7 @@ from faceless.secrets.audit import record_secret_events
 from faceless.secrets.loading import load_secrets
 from faceless.secrets.validation import ensure_valid
 from faceless.security.passwords import PasswordHashing
+from faceless.security.principal_generation import FileGeneration, RedisGeneration
 from faceless.security.tokens import TokenCodec
 from faceless.settings import Settings
 from faceless.worker.embedded import EmbeddedQueue
@@ -44,6 +48,8 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # The hot read path (the lists every client polls): SQL compiled once, on the driver.
+    fast_reader: FastReader
     # Autocommit: reads (the per-request auth check, GET endpoints) skip BEGIN/COMMIT.
     read_sessions: async_sessionmaker[AsyncSession]
     secrets: SecretManager
@@ -57,10 +63,14 @@ class Runtime:
     suggester: LlmSuggester
     # The job kinds this process can run, and the scheduler loop's periodic work.
     jobs: JobRegistry
+    # Bumped after a change to who a principal is (see security.principal_generation).
+    principal_generation: RedisGeneration | FileGeneration
     # Set right after construction: the embedded queue runs jobs with this Runtime.
     queue: JobQueue = field(init=False)
     # Secret loads and failures not yet written to the audit trail (see ``start``).
     secret_events: list[SecretEvent] = field(default_factory=list)
+    # Who recent sign-in sessions speak for, valid while the principal generation stands.
+    principal_cache: PrincipalCache = field(default_factory=PrincipalCache)
     # The latest answer of each readiness check: backends are asked at most every 5 s.
     readiness_cache: ReadinessCache = field(default_factory=ReadinessCache)
 
@@ -105,6 +115,8 @@ class Runtime:
             await asyncio.gather(self._secret_flush, return_exceptions=True)
         await self.queue.close()
         await self.suggester.aclose()
+        await self.principal_generation.close()
+        await self.fast_reader.close()
         await self.engine.dispose()
 
 
@@ -129,11 +141,17 @@ def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
         audience=settings.auth.audience,
         lifetime=timedelta(seconds=settings.auth.access_token_seconds),
     )
+    generation = _principal_generation(settings)
+    # Transactions find the generation through their session (principals_changed).
+    info = {GENERATION_INFO_KEY: generation}
     runtime = Runtime(
         settings=settings,
         engine=engine,
-        sessions=create_sessionmaker(engine),
-        read_sessions=create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT")),
+        sessions=create_sessionmaker(engine, info=info),
+        fast_reader=create_fast_reader(engine),
+        read_sessions=create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"), info=info
+        ),
         secrets=manager,
         signing_keys=signing_keys,
         data_protection=data_protection,
@@ -143,11 +161,19 @@ def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
         suggester=LlmSuggester(settings.anthropic, secrets=manager),
         jobs=jobs,
         secret_events=events,
+        principal_generation=generation,
     )
     bind_data_protection(runtime.sessions, data_protection)
     bind_data_protection(runtime.read_sessions, data_protection)
     runtime.queue = _queue(runtime)
     return runtime
+
+
+def _principal_generation(settings: Settings) -> RedisGeneration | FileGeneration:
+    """Shared through Redis when there is one, else through the var directory."""
+    if settings.redis.url:
+        return RedisGeneration(settings.redis.url, timeout=settings.redis.socket_timeout)
+    return FileGeneration(settings.paths.var_dir)
 
 
 def _queue(runtime: Runtime) -> JobQueue:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from faceless.security import principal_generation
 from faceless.security.body_rules import BodyRules, build_body_rules
 from faceless.security.headers import HeaderPolicy, build_header_policy
 from faceless.security.proxy import ProxyPolicy, build_proxy_policy
@@ -39,9 +40,13 @@ def build_edge(settings: Settings) -> Edge:
     if "*" in settings.http.cors_origins:
         raise ValueError("CORS_ORIGINS must list origins; '*' is refused (credentials are allowed)")
     storage: RateLimitStorage = (
-        RedisStorage(settings.redis.url, timeout=settings.redis.socket_timeout)
+        RedisStorage(
+            settings.redis.url,
+            timeout=settings.redis.socket_timeout,
+            generation_key=principal_generation.REDIS_KEY,
+        )
         if settings.redis.url
-        else MemoryStorage()
+        else MemoryStorage(principal_generation.FileGeneration(settings.paths.var_dir).current)
     )
     return Edge(
         headers=build_header_policy(

@@ -26,6 +26,7 @@ _CLIENT_IP = "client_ip"
 _USER_ID = "user_id"
 _VERIFIED_BEARER = "verified_access_token"
 _PRINCIPAL = "principal"
+_PRINCIPAL_GENERATION = "principal_generation"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +98,14 @@ def principal_as(scope: Scope, kind: type[T]) -> T | None:
     """The principal the authentication layer resolved, if it is a ``kind``."""
     value = _read(scope, _PRINCIPAL)
     return value if isinstance(value, kind) else None
+
+
+def set_principal_generation(scope: Scope, generation: str) -> None:
+    """The principal generation observed before this request read anything (the limiter)."""
+    _state(scope)[_PRINCIPAL_GENERATION] = generation
+
+
+def principal_generation(scope: Scope) -> str | None:
+    """None when it could not be observed: then no cached principal may be used."""
+    value = _read(scope, _PRINCIPAL_GENERATION)
+    return value if isinstance(value, str) else None

@@ -23,13 +23,15 @@ import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-import av.error
-from av.audio.frame import AudioFrame
-from av.audio.resampler import AudioResampler
-from av.audio.stream import AudioStream
-from av.container import InputContainer
+if TYPE_CHECKING:
+    # PyAV (FFmpeg's libraries, tens of MB) is imported by the functions that decode, so
+    # an API process pays for it at its first upload, not at start (issue 11).
+    from av.audio.frame import AudioFrame
+    from av.audio.resampler import AudioResampler
+    from av.audio.stream import AudioStream
+    from av.container import InputContainer
 
 __all__ = [
     "BYTES_PER_SECOND",
@@ -193,6 +195,9 @@ def _open_audio(path: Path) -> Iterator[tuple[InputContainer, AudioStream]]:
     fmt = sniff_audio_format(head)
     if fmt is None:
         raise AudioError("unsupported audio format; use WAV, MP3, FLAC, OGG or M4A")
+    import av  # loaded at first use (see the imports above)
+    from av.audio.stream import AudioStream
+
     try:
         container = av.open(
             str(path),
@@ -218,6 +223,8 @@ def _open_audio(path: Path) -> Iterator[tuple[InputContainer, AudioStream]]:
 
 
 def _declared_duration(container: InputContainer, stream: AudioStream) -> float | None:
+    import av  # loaded at first use (see the imports above)
+
     if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
         return float(stream.duration * stream.time_base)
     if container.duration is not None and container.duration > 0:
@@ -257,6 +264,8 @@ def _frames(container: InputContainer, stream: AudioStream) -> Iterator[AudioFra
 
 
 def _pcm_chunks(container: InputContainer, stream: AudioStream) -> Iterator[bytes]:
+    from av.audio.resampler import AudioResampler  # loaded at first use
+
     resampler: AudioResampler | None = None
     source: tuple[str, str, int] | None = None
     for frame in _frames(container, stream):

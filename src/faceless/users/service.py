@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.auth import repository as auth_repository
 from faceless.auth.principal import Principal
+from faceless.auth.revocation import principals_changed, revoke_sessions
 from faceless.auth.service import AuthFailure, AuthRuntime, reauthenticate
 from faceless.context import RequestContext
 from faceless.db.audit.writer import record
@@ -103,6 +103,8 @@ async def update_user(
     if data.disabled is not None:
         user.disabled = data.disabled
     await session.flush()
+    # A new role (or a re-enabled account) holds from the user's next request on.
+    principals_changed(session)
     if disabling:
         await _stop_everything_of(session, user=user, actor=actor, queue=queue, ctx=ctx)
     await record(
@@ -119,7 +121,7 @@ async def _stop_everything_of(
     Schedules first: on PostgreSQL their row locks wait for a scheduler's claim in
     flight, so the jobs statement after them sees the publish job it created.
     """
-    await auth_repository.revoke_sessions(session, user_id=user.id, now=utcnow(), reason="disabled")
+    await revoke_sessions(session, user_id=user.id, now=utcnow(), reason="disabled")
     await cancel_schedules_of(session, owner_id=user.id, actor=actor, ctx=ctx)
     await cancel_jobs_of(session, owner_id=user.id, actor=actor, queue=queue, ctx=ctx)
 
@@ -156,7 +158,7 @@ async def change_password(
             raise not_found("user")
         user.password_hash = new_hash
         # The calling session survives; every other session is signed out.
-        await auth_repository.revoke_sessions(
+        await revoke_sessions(
             session,
             user_id=user.id,
             keep=principal.session_id,

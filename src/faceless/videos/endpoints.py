@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from faceless.api.auth import CurrentUser, EditorUser
-from faceless.api.deps import DbSession, ReadSession, RequestCtx
-from faceless.api.pagination import ListEnvelope, Page, envelope
+from faceless.api.deps import DbSession, RequestCtx, RuntimeDep
+from faceless.api.pagination import ListEnvelope, Page, envelope_response
 from faceless.models import VideoStatus
 from faceless.videos import service
 from faceless.videos.dependencies import VisibleVideo
@@ -18,14 +18,19 @@ router = APIRouter(prefix="/videos", tags=["videos"])
 @router.get("", response_model=ListEnvelope[VideoOut])
 async def list_videos(
     principal: CurrentUser,
-    session: ReadSession,
+    runtime: RuntimeDep,
     page: Page,
     status: Annotated[VideoStatus | None, Query()] = None,
-) -> ListEnvelope[VideoOut]:
+) -> Response:
     videos, total = await service.list_videos(
-        session, principal=principal, status=status, limit=page.limit, offset=page.offset
+        runtime.fast_reader,
+        runtime.data_protection,
+        principal=principal,
+        status=status,
+        limit=page.limit,
+        offset=page.offset,
     )
-    return envelope(VideoOut, videos, total, page)
+    return envelope_response(VideoOut, videos, total, page)
 
 
 @router.post("", status_code=201, response_model=VideoOut)

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from faceless.auth.principal import Principal
 from faceless.context import RequestContext
 from faceless.db.audit.writer import record
+from faceless.db.encryption import DataProtection
+from faceless.db.fast_read import FastReader
 from faceless.errors import not_found
 from faceless.models import Video, VideoStatus
 from faceless.schedule import repository as schedule_repository
@@ -48,7 +50,8 @@ async def create_video(
 
 
 async def list_videos(
-    session: AsyncSession,
+    reader: FastReader,
+    protection: DataProtection,
     *,
     principal: Principal,
     status: VideoStatus | None,
@@ -56,7 +59,12 @@ async def list_videos(
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
     return await repository.list_visible(
-        session, owner_id=principal.owner_scope, status=status, limit=limit, offset=offset
+        reader,
+        protection,
+        owner_id=principal.owner_scope,
+        status=status,
+        limit=limit,
+        offset=offset,
     )
 
 

@@ -99,6 +99,8 @@ class RateLimitMiddleware:
                 headers={"Retry-After": "5", **_closing(scope)},
             )(scope, receive, send)
             return
+        if decision.principal_generation is not None:
+            request_state.set_principal_generation(scope, decision.principal_generation)
         strictest = min(decision.states, key=lambda s: (s.remaining, -s.reset_at))
         headers = _headers(tier, strictest, now)
         if not decision.allowed:

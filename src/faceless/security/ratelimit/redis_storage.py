@@ -22,10 +22,15 @@ from faceless.security.ratelimit.storage import (
     StorageUnavailableError,
 )
 
-# KEYS: one sorted set per bucket. ARGV: unused, member, then (limit, window_ms) per bucket.
+# KEYS: one sorted set per bucket. ARGV: the principal generation's key ('' for none),
+# member, then (limit, window_ms) per bucket.
 # The clock is Redis's own, so API processes on machines with skewed clocks agree.
-# Returns: allowed flag, redis now (ms), then (count after, oldest score) per bucket.
+# Returns: allowed flag, redis now (ms), the principal generation ('' when unset), then
+# (count after, oldest score) per bucket. The generation rides along because every API
+# request runs this script anyway (see security.principal_generation).
 _SCRIPT = """
+local generation = ''
+if ARGV[1] ~= '' then generation = redis.call('GET', ARGV[1]) or '0' end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local member = ARGV[2]
@@ -38,7 +43,7 @@ for i = 1, #KEYS do
   counts[i] = redis.call('ZCARD', KEYS[i])
   if counts[i] >= limit then allowed = 0 end
 end
-local result = {allowed, tostring(now)}
+local result = {allowed, tostring(now), generation}
 for i = 1, #KEYS do
   local window = tonumber(ARGV[2 + 2 * i])
   if allowed == 1 then
@@ -57,7 +62,14 @@ return result
 class RedisStorage:
     name = "redis"
 
-    def __init__(self, url: str, *, timeout: float = 1.0, prefix: str = "faceless:rl:") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 1.0,
+        prefix: str = "faceless:rl:",
+        generation_key: str = "",
+    ) -> None:
         # No retries: a retry multiplies the timeout, and the fail mode decides instead.
         self._redis = Redis.from_url(
             url,
@@ -68,9 +80,10 @@ class RedisStorage:
         )
         self._script = self._redis.register_script(_SCRIPT)
         self._prefix = prefix
+        self._generation_key = generation_key
 
     async def hit(self, buckets: tuple[Bucket, ...], now: float) -> Decision:
-        args: list[str | int] = [0, uuid.uuid4().hex]
+        args: list[str | int] = [self._generation_key, uuid.uuid4().hex]
         for bucket in buckets:
             args.extend((bucket.limit, bucket.window_seconds * 1000))
         keys = [self._prefix + bucket.key for bucket in buckets]
@@ -79,16 +92,19 @@ class RedisStorage:
         except (RedisError, OSError, TimeoutError) as exc:
             raise StorageUnavailableError(type(exc).__name__) from exc
         redis_now = float(raw[1]) / 1000
+        generation = raw[2].decode() if raw[2] else None
         states = []
         for i, bucket in enumerate(buckets):
-            count = int(raw[2 + 2 * i])
-            oldest = float(raw[3 + 2 * i]) / 1000
+            count = int(raw[3 + 2 * i])
+            oldest = float(raw[4 + 2 * i]) / 1000
             # Expressed on our clock: only the distance to the reset travels.
             reset_in = oldest + bucket.window_seconds - redis_now
             states.append(
                 BucketState(remaining=max(bucket.limit - count, 0), reset_at=now + reset_in)
             )
-        return Decision(allowed=bool(int(raw[0])), states=tuple(states))
+        return Decision(
+            allowed=bool(int(raw[0])), states=tuple(states), principal_generation=generation
+        )
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,6 +33,9 @@ class BucketState:
 class Decision:
     allowed: bool
     states: tuple[BucketState, ...]
+    # Read in the same step as the counters (security.principal_generation); None when
+    # this storage does not carry one.
+    principal_generation: str | None = None
 
 
 class RateLimitStorage(Protocol):
@@ -52,7 +56,8 @@ class MemoryStorage:
 
     name = "memory"
 
-    def __init__(self) -> None:
+    def __init__(self, generation: Callable[[], str] | None = None) -> None:
+        self._generation = generation
         self._logs: dict[str, deque[float]] = {}
         self._hits_since_sweep = 0
 
@@ -80,6 +85,7 @@ class MemoryStorage:
                 )
                 for bucket, log in zip(buckets, logs, strict=True)
             ),
+            principal_generation=self._generation() if self._generation else None,
         )
 
     def _maybe_sweep(self, now: float) -> None:

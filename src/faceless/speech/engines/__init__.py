@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .base import (
     Checkpoint,
@@ -14,8 +15,10 @@ from .base import (
     UnsupportedLanguageError,
     Word,
 )
-from .pocketsphinx import PocketSphinxEngine
 from .whisper import WhisperEngine, WhisperUnavailableError
+
+if TYPE_CHECKING:
+    from .pocketsphinx import PocketSphinxEngine
 
 __all__ = [
     "Checkpoint",
@@ -43,8 +46,20 @@ def create_engine(*, whisper_model_path: Path | None = None) -> Engine:
     return _pocketsphinx_engine()
 
 
+def __getattr__(name: str) -> Any:
+    # PocketSphinx (its library and models) is loaded when first used, not when an API
+    # process imports the job code: only workers transcribe (issue 11: idle memory).
+    if name == "PocketSphinxEngine":
+        from .pocketsphinx import PocketSphinxEngine
+
+        return PocketSphinxEngine
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 @functools.cache
 def _pocketsphinx_engine() -> PocketSphinxEngine:
+    from .pocketsphinx import PocketSphinxEngine
+
     return PocketSphinxEngine()
 
 
