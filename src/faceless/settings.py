@@ -10,6 +10,7 @@ read through :mod:`faceless.secrets`.
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -95,6 +96,13 @@ class PathSettings(_Group):
     def thumbnails(self) -> Path:
         """Thumbnails, one file per video named by its id (PUT /videos/{id}/thumbnail)."""
         return self.var_dir / "thumbnails"
+
+    def media_file(self, video_id: uuid.UUID) -> Path:
+        """A video's media: no extension, its content type is in the video's row."""
+        return self.media / str(video_id)
+
+    def thumbnail_file(self, video_id: uuid.UUID) -> Path:
+        return self.thumbnails / str(video_id)
 
 
 class DatabaseSettings(_Group):
