@@ -118,9 +118,11 @@ def _video_stream(container: InputContainer) -> VideoStream:
     codec = stream.codec_context
     if codec is None:  # a codec this FFmpeg cannot decode
         raise MediaError("the video codec is not supported")
-    if not (0 < codec.width <= MAX_DIMENSION and 0 < codec.height <= MAX_DIMENSION):
+    if codec.width <= 0 or codec.height <= 0:  # the headers were unreadable
+        raise MediaError("the video stream could not be decoded")
+    if codec.width > MAX_DIMENSION or codec.height > MAX_DIMENSION:
         raise MediaError(
-            f"the video's frame size must be between 1 and {MAX_DIMENSION} pixels on each side"
+            f"the video's frame size is over {MAX_DIMENSION} pixels on a side"
         )
     return stream
 
