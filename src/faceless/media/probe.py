@@ -121,9 +121,7 @@ def _video_stream(container: InputContainer) -> VideoStream:
     if codec.width <= 0 or codec.height <= 0:  # the headers were unreadable
         raise MediaError("the video stream could not be decoded")
     if codec.width > MAX_DIMENSION or codec.height > MAX_DIMENSION:
-        raise MediaError(
-            f"the video's frame size is over {MAX_DIMENSION} pixels on a side"
-        )
+        raise MediaError(f"the video's frame size is over {MAX_DIMENSION} pixels on a side")
     return stream
 
 
