@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -58,3 +60,31 @@ async def test_the_outbox_publishes_without_media(accounts: Accounts) -> None:
         SCHEDULE, headers=auth, json={"video_id": video_id, "publish_at": at(timedelta(hours=1))}
     )
     assert response.status_code == 201, response.text
+
+
+async def test_the_published_package_carries_the_disclosures(
+    accounts: Accounts, services: Runtime
+) -> None:
+    auth = await accounts.headers("discloses")
+    disclosures = {
+        "made_for_kids": True,
+        "contains_synthetic_media": True,
+        "category_id": "28",
+        "default_language": "en-GB",
+    }
+    video_id = await new_video(accounts.client, auth, **disclosures)
+    response = await accounts.client.post(
+        SCHEDULE, headers=auth, json={"video_id": video_id, "publish_at": at(timedelta(seconds=1))}
+    )
+    assert response.status_code == 201, response.text
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 60
+    while loop.time() < deadline:
+        (schedule,) = (await accounts.client.get(SCHEDULE, headers=auth)).json()["items"]
+        if schedule["status"] != "pending":
+            break
+        await asyncio.sleep(0.2)
+    assert schedule["status"] == "published"
+    metadata_file = services.settings.paths.outbox / video_id / "metadata.json"
+    metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+    assert {key: metadata[key] for key in disclosures} == disclosures
