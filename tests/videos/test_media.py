@@ -6,6 +6,7 @@ checked to change nothing: no row, no audit event, no file under var/.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -268,4 +269,22 @@ async def test_a_rolled_back_upload_restores_the_previous_file(
     # And a first upload that rolls back leaves no file at all.
     other = await new_video(accounts.client, auth)
     assert_problem(await put_file(accounts.client, auth, other, second, "video/webm"), 503)
+    assert files_under(services.settings) == [f"media/{video_id}"]
+
+
+async def test_concurrent_uploads_leave_the_file_the_row_describes(
+    accounts: Accounts, services: Runtime, tmp_path: Path
+) -> None:
+    auth = await accounts.headers("racer")
+    video_id = await new_video(accounts.client, auth)
+    bodies = [
+        write_video(tmp_path / f"{index}.mp4", frames=5 + index).read_bytes() for index in range(4)
+    ]
+    responses = await asyncio.gather(
+        *(put_file(accounts.client, auth, video_id, body, "video/mp4") for body in bodies)
+    )
+    assert [response.status_code for response in responses] == [200] * 4
+    video = (await accounts.client.get(f"{VIDEOS}/{video_id}", headers=auth)).json()
+    stored = services.settings.paths.media_file(uuid.UUID(video_id)).read_bytes()
+    assert hashlib.sha256(stored).hexdigest() == video["media"]["sha256"]
     assert files_under(services.settings) == [f"media/{video_id}"]

@@ -6,10 +6,10 @@ only an owner's (or an admin's) body is ever read. Each is streamed to a private
 beside its final place, counted against its limit, checked by content with the real
 decoder (``media.probe``, ``media.images``), and only then swapped in at
 ``<var>/media/<video_id>`` or ``<var>/thumbnails/<video_id>`` (no extension: the
-stored content type is in the row). The swap happens under the video's row lock and
-is tied to the request's transaction: on rollback the previous file is put back (or
-the new one removed), on commit the previous one is dropped. A refused body leaves
-nothing behind. Deleting the video removes both files once the deletion commits.
+stored content type is in the row). The swap happens under the video's row lock, once
+the row is written, and is tied to the request's transaction: on rollback the previous
+file is put back (or the new one removed), on commit the previous one is dropped. A
+refused body leaves nothing behind. Deleting the video removes both files once the deletion commits.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from faceless.auth.principal import Principal
 from faceless.context import RequestContext
 from faceless.db.audit.writer import record
+from faceless.db.base import utcnow
 from faceless.db.session import after_commit, on_rollback
 from faceless.errors import ProblemError, not_found, unprocessable
 from faceless.media import files
@@ -55,8 +56,16 @@ async def _receive(body: AsyncIterable[bytes], directory: Path, max_bytes: int) 
     return received
 
 
-async def _swap_in(session: AsyncSession, received: Path, final: Path) -> None:
-    """Put ``received`` at ``final``, bound to the outcome of the session's transaction."""
+async def _write_and_swap(session: AsyncSession, video: Video, received: Path, final: Path) -> None:
+    """Write the row, then put ``received`` at ``final``, bound to the transaction's outcome.
+
+    The row is locked first (``FOR UPDATE`` on PostgreSQL, the write lock the UPDATE
+    takes on SQLite; ``updated_at`` makes it a write even when the values are equal),
+    so concurrent uploads to one video swap their files in the order they commit, and
+    the last file on disk is the one the committed row describes.
+    """
+    video.updated_at = utcnow()
+    await session.flush()
     placement = await run_sync(files.place, received, final)
     on_rollback(session, placement.rollback)
 
@@ -83,16 +92,14 @@ async def store_media(
             info = await run_sync(partial(probe_video, received.path, media_type))
         except MediaError as exc:
             raise unprocessable(f"The video was refused: {exc}.") from None
-        # Locked: concurrent uploads to one video swap their files in commit order.
         video = await find_visible_video(session, video_id, actor, for_update=True)
-        await _swap_in(session, received.path, settings.paths.media_file(video.id))
+        video.media_content_type = media_type
+        video.media_size = received.size
+        video.media_sha256 = received.sha256
+        video.media_duration_seconds = info.duration_seconds
+        await _write_and_swap(session, video, received.path, settings.paths.media_file(video.id))
     finally:
         received.path.unlink(missing_ok=True)  # gone already once swapped in
-    video.media_content_type = media_type
-    video.media_size = received.size
-    video.media_sha256 = received.sha256
-    video.media_duration_seconds = info.duration_seconds
-    await session.flush()
     await record(
         session, action="video.media_upload", actor_id=actor.id, target=f"video:{video.id}", ctx=ctx
     )
@@ -123,14 +130,14 @@ async def store_thumbnail(
         except ImageError as exc:
             raise unprocessable(f"The thumbnail was refused: {exc}.") from None
         video = await find_visible_video(session, video_id, actor, for_update=True)
-        await _swap_in(session, received.path, settings.paths.thumbnail_file(video.id))
+        video.thumbnail_content_type = media_type
+        video.thumbnail_size = received.size
+        video.thumbnail_width = info.width
+        video.thumbnail_height = info.height
+        final = settings.paths.thumbnail_file(video.id)
+        await _write_and_swap(session, video, received.path, final)
     finally:
         received.path.unlink(missing_ok=True)
-    video.thumbnail_content_type = media_type
-    video.thumbnail_size = received.size
-    video.thumbnail_width = info.width
-    video.thumbnail_height = info.height
-    await session.flush()
     await record(
         session,
         action="video.thumbnail_upload",
