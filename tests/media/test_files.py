@@ -29,6 +29,13 @@ async def test_a_body_is_stored_private_with_its_size_and_hash(tmp_path: Path) -
     assert (tmp_path / "var").stat().st_mode & 0o777 == 0o700
 
 
+async def test_a_body_of_several_writes_arrives_whole(tmp_path: Path) -> None:
+    chunks = [bytes([index % 256]) * 65536 for index in range(50)]  # 3.1 MiB
+    received = await files.receive(_body(*chunks), tmp_path, max_bytes=10 * 1024 * 1024)
+    assert received.path.read_bytes() == b"".join(chunks)
+    assert received.size == 50 * 65536
+
+
 async def test_a_body_over_the_limit_stops_and_leaves_nothing(tmp_path: Path) -> None:
     sent: list[int] = []
 

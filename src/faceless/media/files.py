@@ -35,6 +35,7 @@ __all__ = ["BodyTooLargeError", "Placement", "Received", "place", "receive", "re
 _INCOMING = ".incoming-"
 _PREVIOUS = ".previous-"
 STALE_SECONDS = 24 * 3600.0
+WRITE_BYTES = 1024 * 1024
 
 
 class BodyTooLargeError(Exception):
@@ -55,6 +56,7 @@ async def receive(body: AsyncIterable[bytes], directory: Path, *, max_bytes: int
     path = await run_sync(_create, directory)
     digest = hashlib.sha256()
     size = 0
+    pending = bytearray()
     try:
         async with await anyio.open_file(path, "wb") as out:
             async for chunk in body:
@@ -62,7 +64,11 @@ async def receive(body: AsyncIterable[bytes], directory: Path, *, max_bytes: int
                 if size > max_bytes:
                     raise BodyTooLargeError(max_bytes)
                 digest.update(chunk)
-                await out.write(chunk)
+                pending += chunk
+                if len(pending) >= WRITE_BYTES:  # one thread hop per MiB, not per chunk
+                    await out.write(bytes(pending))
+                    pending.clear()
+            await out.write(bytes(pending))
             await out.flush()
             await run_sync(os.fsync, out.wrapped.fileno())
     except BaseException:

@@ -9,7 +9,8 @@ decoder (``media.probe``, ``media.images``), and only then swapped in at
 stored content type is in the row). The swap happens under the video's row lock, once
 the row is written, and is tied to the request's transaction: on rollback the previous
 file is put back (or the new one removed), on commit the previous one is dropped. A
-refused body leaves nothing behind. Deleting the video removes both files once the deletion commits.
+refused body leaves nothing behind. Deleting the video removes both files once the
+deletion commits.
 """
 
 from __future__ import annotations
