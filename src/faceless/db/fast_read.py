@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 Processor = Callable[[Any], Any] | None
@@ -60,10 +61,20 @@ def compile_select(statement: Select[Any], dialect: Dialect) -> Compiled:
         binds=tuple(bind_types[name]._cached_bind_processor(dialect) for name in params),
         columns=columns,
         results=tuple(
-            column.type._cached_result_processor(dialect, None)
-            for column in statement.selected_columns
+            _result_processor(column.type, dialect) for column in statement.selected_columns
         ),
     )
+
+
+def _result_processor(column_type: Any, dialect: Dialect) -> Processor:
+    try:
+        processor: Processor = column_type._cached_result_processor(dialect, None)
+    except (TypeError, InvalidRequestError):
+        # Numeric types choose their conversion by the driver's type code, which a
+        # compiled statement does not know; the drivers return floats for ``Float``
+        # and Decimals for ``Numeric`` as they are, which is what SQLAlchemy keeps.
+        return None
+    return processor
 
 
 class FastReader(Protocol):

@@ -24,3 +24,9 @@ async def newest(session: AsyncSession, provider: str) -> PublisherCredential | 
         .limit(1)
     )
     return (await session.scalars(query)).first()
+
+
+async def has_account(session: AsyncSession, provider: str) -> bool:
+    """Whether any ``provider`` account has stored credentials (nothing is decrypted)."""
+    query = select(PublisherCredential.id).where(PublisherCredential.provider == provider)
+    return (await session.scalars(query.limit(1))).first() is not None

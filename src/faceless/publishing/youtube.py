@@ -21,8 +21,9 @@ The protocol, step by step (Google's "Resumable uploads" guide for the Data API)
    youtube/v3/captions?part=snippet&uploadType=multipart``, a ``multipart/related``
    body of the JSON snippet (videoId, language, name) and the WebVTT file.
 
-The media itself is the rendered video, which this service does not make: the
-rendering step puts it at ``<var>/media/<video_id>.mp4``. Unlike the outbox, an
+The media itself is the rendered video, which this service does not make: the owner
+uploads it (``PUT /videos/{id}/media``), stored at ``<var>/media/<video_id>`` with its
+content type in the video's row; both reach here in the package. Unlike the outbox, an
 upload is not idempotent: a worker that dies after step 3 but before committing
 makes the retry upload again (YouTube offers no idempotency key for inserts).
 """
@@ -69,16 +70,18 @@ class YouTubePublisher:
         self._timeout = timeout
 
     def media_path(self, video_id: uuid.UUID) -> Path:
-        return self.media_dir / f"{video_id}.mp4"
+        return self.media_dir / str(video_id)
 
     async def publish(self, package: PublishPackage) -> PublishReceipt:
         import httpx  # optional at import time: only this publisher needs it
 
-        media = self.media_path(package.video_id)
+        media = package.media_path or self.media_path(package.video_id)
         try:
             size = (await anyio.Path(media).stat()).st_size
         except FileNotFoundError:
-            raise PublishError("No rendered video file exists for this video.") from None
+            raise PublishError("No media has been uploaded for this video.") from None
+        if package.media_content_type is None:
+            raise PublishError("No media has been uploaded for this video.")
         try:
             async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
                 token = await self._access_token(client)
@@ -132,7 +135,7 @@ class YouTubePublisher:
             params={"uploadType": "resumable", "part": "snippet,status"},
             headers={
                 **headers,
-                "X-Upload-Content-Type": "video/mp4",
+                "X-Upload-Content-Type": package.media_content_type or "video/mp4",
                 "X-Upload-Content-Length": str(size),
             },
             json=resource,

@@ -33,6 +33,7 @@ from faceless.publishing.base import PublishError, PublishPackage
 from faceless.publishing.credentials import get_credentials
 from faceless.publishing.factory import select_publisher
 from faceless.schedule import repository
+from faceless.settings import PathSettings
 from faceless.speech import InvalidTranscriptError, from_json_dict, to_srt, to_vtt
 from faceless.users import repository as users_repository
 from faceless.videos import repository as videos_repository
@@ -62,7 +63,7 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
         video = await videos_repository.get_by_id(session, schedule.video_id)
         if video is None:
             raise JobError("The video no longer exists.")
-        package = await _package(session, schedule, video)
+        package = await _package(session, schedule, video, ctx.settings.paths)
         # Credentials stored in the database win over the secret store's (or the outbox).
         youtube = await get_credentials(session, "youtube")
     publisher = select_publisher(ctx.publisher, ctx.settings, youtube)
@@ -82,7 +83,9 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
     return orjson.dumps(receipt.as_dict()).decode()
 
 
-async def _package(session: AsyncSession, schedule: Schedule, video: Video) -> PublishPackage:
+async def _package(
+    session: AsyncSession, schedule: Schedule, video: Video, paths: PathSettings
+) -> PublishPackage:
     srt = vtt = language = None
     result = await jobs_repository.latest_transcript(session, video.id)
     if result is not None:
@@ -106,6 +109,14 @@ async def _package(session: AsyncSession, schedule: Schedule, video: Video) -> P
         captions_srt=srt,
         captions_vtt=vtt,
         captions_language=language,
+        made_for_kids=video.made_for_kids,
+        contains_synthetic_media=video.contains_synthetic_media,
+        category_id=video.category_id,
+        default_language=video.default_language,
+        media_path=paths.media_file(video.id) if video.media_content_type else None,
+        media_content_type=video.media_content_type,
+        thumbnail_path=paths.thumbnail_file(video.id) if video.thumbnail_content_type else None,
+        thumbnail_content_type=video.thumbnail_content_type,
     )
 
 
