@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -264,6 +264,44 @@ class AnthropicSettings(_Group):
         return value.rstrip("/")
 
 
+def _https_unless_loopback(name: str, value: str) -> str:
+    """A base URL that credentials travel to: https, or plain http to this host only."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError(f"{name} must be an https:// URL")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(f"{name} must be https:// unless it is on this host")
+    return value.rstrip("/")
+
+
+class YouTubeSettings(_Group):
+    """Where the YouTube publisher talks to Google, and its per-account daily quota.
+
+    The base URLs exist for tests and proxies; bearer tokens and refresh tokens travel
+    to them, so plain http is accepted only for a loopback host.
+    """
+
+    api_base_url: str = Field(
+        default="https://www.googleapis.com", validation_alias="YOUTUBE_API_BASE_URL"
+    )
+    upload_base_url: str = Field(
+        default="https://www.googleapis.com/upload", validation_alias="YOUTUBE_UPLOAD_BASE_URL"
+    )
+    token_url: str = Field(
+        default="https://oauth2.googleapis.com/token", validation_alias="YOUTUBE_TOKEN_URL"
+    )
+    # Google's default project quota; one upload with captions and thumbnail costs 2,050.
+    daily_quota_units: int = Field(
+        default=10_000, ge=1, le=100_000_000, validation_alias="YOUTUBE_DAILY_QUOTA_UNITS"
+    )
+
+    @field_validator("api_base_url", "upload_base_url", "token_url")
+    @classmethod
+    def _credentials_only_over_tls(cls, value: str, info: ValidationInfo) -> str:
+        field = cls.model_fields[info.field_name or ""]
+        return _https_unless_loopback(str(field.validation_alias), value)
+
+
 def is_loopback_host(host: str) -> bool:
     """``localhost`` or a loopback address: where plain http cannot leave this machine."""
     if host == "localhost":
@@ -300,6 +338,7 @@ class Settings(BaseModel):
     tls: TlsSettings = Field(default_factory=TlsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
+    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @property
