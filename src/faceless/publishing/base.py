@@ -12,11 +12,26 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 
 class PublishError(Exception):
     """Publishing failed; the message is safe to show the video's owner."""
+
+
+class PublishDeferredError(PublishError):
+    """Not now, and nothing went out: publish again at ``not_before`` (message says why)."""
+
+    def __init__(self, message: str, *, not_before: datetime, quota_spent: bool = False) -> None:
+        super().__init__(message)
+        self.not_before = not_before
+        # The provider said the day's quota is gone (not merely a rate limit).
+        self.quota_spent = quota_spent
+
+
+class CredentialsRefusedError(PublishError):
+    """The provider refused the account's credentials (OAuth ``invalid_grant``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +46,13 @@ class PublishPackage:
     captions_srt: str | None = None
     captions_vtt: str | None = None
     captions_language: str | None = None
+    media_content_type: str | None = None
+    thumbnail_path: Path | None = None
+    thumbnail_content_type: str | None = None
+    made_for_kids: bool = False
+    contains_synthetic_media: bool = False
+    category_id: str = "22"
+    default_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

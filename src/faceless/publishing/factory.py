@@ -15,6 +15,9 @@ from faceless.secrets import SecretManager
 from faceless.secrets.base import Secret
 from faceless.settings import Settings
 
+# The account name quota and credential status are kept under for the secret store's trio.
+SECRET_STORE_ACCOUNT = "default"  # noqa: S105 - an account name, not a secret
+
 
 class PublisherConfigError(RuntimeError):
     pass
@@ -47,14 +50,20 @@ def create_publisher(settings: Settings, secrets: SecretManager | None = None) -
                 client_secret=client_secret,
                 refresh_token=refresh_token,
                 media_dir=settings.paths.var_dir / "media",
+                settings=settings.youtube,
+                account=SECRET_STORE_ACCOUNT,
             )
     return OutboxPublisher(settings.paths.outbox)
 
 
 def select_publisher(
-    default: Publisher, settings: Settings, youtube: Mapping[str, str] | None
+    default: Publisher,
+    settings: Settings,
+    youtube: Mapping[str, str] | None,
+    account: str = SECRET_STORE_ACCOUNT,
 ) -> Publisher:
-    """YouTube with ``youtube`` (validated credentials from the database), else ``default``."""
+    """YouTube with ``youtube`` (validated credentials of the database's ``account``), else
+    ``default``."""
     if youtube is None:
         return default
     from faceless.publishing.credentials import PROVIDER_KEYS
@@ -69,4 +78,6 @@ def select_publisher(
         client_secret=client_secret,
         refresh_token=refresh_token,
         media_dir=settings.paths.var_dir / "media",
+        settings=settings.youtube,
+        account=account,
     )

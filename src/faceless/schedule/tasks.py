@@ -29,10 +29,12 @@ from faceless.db.encryption import open_column
 from faceless.db.session import after_commit, transaction
 from faceless.metrics.instruments import SCHEDULE_PUBLISH_DELAY
 from faceless.models import Job, JobKind, JobStatus, Schedule, ScheduleStatus, Video, VideoStatus
-from faceless.publishing.base import PublishError, PublishPackage
-from faceless.publishing.credentials import get_credentials
+from faceless.publishing.base import PublishPackage
+from faceless.publishing.credentials import get_account
 from faceless.publishing.factory import select_publisher
 from faceless.schedule import repository
+from faceless.schedule.publishing import publish_package
+from faceless.settings import Settings
 from faceless.speech import InvalidTranscriptError, from_json_dict, to_srt, to_vtt
 from faceless.users import repository as users_repository
 from faceless.videos import repository as videos_repository
@@ -62,17 +64,17 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
         video = await videos_repository.get_by_id(session, schedule.video_id)
         if video is None:
             raise JobError("The video no longer exists.")
-        package = await _package(session, schedule, video)
+        package = await _package(session, schedule, video, ctx.settings)
         # Credentials stored in the database win over the secret store's (or the outbox).
-        youtube = await get_credentials(session, "youtube")
-    publisher = select_publisher(ctx.publisher, ctx.settings, youtube)
+        stored = await get_account(session, "youtube")
+    if stored is None:
+        publisher = select_publisher(ctx.publisher, ctx.settings, None)
+    else:
+        publisher = select_publisher(ctx.publisher, ctx.settings, stored[1], stored[0])
     # Last look at the job before the step that cannot be undone.
     await monitor.beat(0.5)
     monitor.raise_if_stopped()
-    try:
-        receipt = await publisher.publish(package)
-    except PublishError as exc:
-        raise JobError(str(exc)) from exc
+    receipt = await publish_package(ctx, job.id, publisher, package)
     logger.info(
         "schedule %s published by %s (already: %s)",
         schedule.id,
@@ -82,7 +84,9 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
     return orjson.dumps(receipt.as_dict()).decode()
 
 
-async def _package(session: AsyncSession, schedule: Schedule, video: Video) -> PublishPackage:
+async def _package(
+    session: AsyncSession, schedule: Schedule, video: Video, settings: Settings
+) -> PublishPackage:
     srt = vtt = language = None
     result = await jobs_repository.latest_transcript(session, video.id)
     if result is not None:
@@ -95,6 +99,9 @@ async def _package(session: AsyncSession, schedule: Schedule, video: Video) -> P
             logger.warning("transcript for video %s is unreadable; no captions", video.id)
         else:
             srt, vtt, language = to_srt(transcript), to_vtt(transcript), transcript.language
+    thumbnail = None
+    if video.thumbnail_content_type is not None:
+        thumbnail = settings.paths.var_dir / "thumbnails" / str(video.id)
     return PublishPackage(
         video_id=video.id,
         schedule_id=schedule.id,
@@ -106,6 +113,13 @@ async def _package(session: AsyncSession, schedule: Schedule, video: Video) -> P
         captions_srt=srt,
         captions_vtt=vtt,
         captions_language=language,
+        media_content_type=video.media_content_type,
+        thumbnail_path=thumbnail,
+        thumbnail_content_type=video.thumbnail_content_type,
+        made_for_kids=video.made_for_kids,
+        contains_synthetic_media=video.contains_synthetic_media,
+        category_id=video.category_id,
+        default_language=video.default_language,
     )
 
 
@@ -118,7 +132,10 @@ async def on_succeeded(session: AsyncSession, job: ClaimedJob) -> None:
     if schedule is None:
         return
     schedule.status = ScheduleStatus.PUBLISHED
-    delay = max(0.0, (utcnow() - schedule.publish_at).total_seconds())
+    schedule.detail = None
+    # A deferred schedule's delay counts from when it was allowed to go out.
+    due = max(schedule.publish_at, schedule.not_before or schedule.publish_at)
+    delay = max(0.0, (utcnow() - due).total_seconds())
 
     async def observe_delay() -> None:
         SCHEDULE_PUBLISH_DELAY.observe(delay)
@@ -137,6 +154,7 @@ async def on_failed(session: AsyncSession, job: ClaimedJob) -> None:
     if schedule is None or schedule.status != ScheduleStatus.PENDING:
         return
     schedule.status = ScheduleStatus.FAILED
+    schedule.detail = await repository.job_error(session, job.id)
     video = await _video_of(session, schedule)
     if video is not None:
         video.status = VideoStatus.FAILED
