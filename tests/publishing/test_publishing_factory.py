@@ -47,7 +47,7 @@ def test_youtube_with_all_three_secrets(tmp_path: Path) -> None:
     assert isinstance(publisher, YouTubePublisher)
     assert publisher.name == "youtube"
     video_id = uuid.uuid4()
-    assert publisher.media_path(video_id) == settings.paths.var_dir / "media" / f"{video_id}.mp4"
+    assert publisher.media_path(video_id) == settings.paths.var_dir / "media" / str(video_id)
     assert "value-of" not in repr(vars(publisher))
 
 
