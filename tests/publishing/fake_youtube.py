@@ -26,6 +26,8 @@ in for it, following Google's published protocol as far as the publisher uses it
 - **thumbnails.set** (reference page): ``POST /upload/youtube/v3/thumbnails/set?videoId=ID``
   with the image as the body (``image/jpeg`` or ``image/png``, at most 2 MB); answers
   ``{"kind": "youtube#thumbnailSetResponse", "items": [...]}``.
+- **channels.list** (reference page): ``GET /youtube/v3/channels?part=id&mine=true`` answers
+  the authorised user's channel.
 - **Errors** have Google's JSON shape ``{"error": {"code", "message", "errors":
   [{"message", "domain", "reason"}], "status"}}``: ``quotaExceeded`` (403, domain
   ``youtube.quota``), ``rateLimitExceeded`` (403, ``usageLimits``), ``authError`` (401)
@@ -55,9 +57,14 @@ MAX_THUMBNAIL = 2 * 1024 * 1024
 INSERT = "/upload/youtube/v3/videos"
 CAPTIONS = "/upload/youtube/v3/captions"
 THUMBNAILS = "/upload/youtube/v3/thumbnails/set"
+CHANNELS = "/youtube/v3/channels"
 Operation = Literal["token", "insert", "upload", "captions", "thumbnail"]
 REASONS = {
-    "quotaExceeded": (403, "youtube.quota", "The request cannot be completed because you have exceeded your quota."),
+    "quotaExceeded": (
+        403,
+        "youtube.quota",
+        "The request cannot be completed because you have exceeded your quota.",
+    ),
     "rateLimitExceeded": (403, "usageLimits", "Rate Limit Exceeded"),
     "backendError": (503, "global", "Backend Error"),
 }
@@ -106,7 +113,7 @@ class FakeYouTube:
         self.captions: list[Upload] = []
         self.thumbnails: list[Upload] = []
         self.puts: list[str] = []  # every Content-Range received, in order
-        self.faults: dict[str, list[Fault]] = {}
+        self.faults: dict[str, list[Fault | None]] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._server.daemon_threads = True
@@ -127,8 +134,9 @@ class FakeYouTube:
             "YOUTUBE_UPLOAD_BASE_URL": f"{self.url}/upload",
         }
 
-    def fail(self, operation: Operation, *faults: Fault) -> None:
-        """The next requests of ``operation`` get these faults, one each, in order."""
+    def fail(self, operation: Operation, *faults: Fault | None) -> None:
+        """The next requests of ``operation`` get these faults, one each, in order
+        (``None``: that request is answered normally)."""
         with self._lock:
             self.faults.setdefault(operation, []).extend(faults)
 
@@ -153,11 +161,20 @@ class FakeYouTube:
         if fault is not None:
             return fault.status, {"error": "internal_failure"}
         if form.get("grant_type") != "refresh_token" or "refresh_token" not in form:
-            return 400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
+            return 400, {
+                "error": "unsupported_grant_type",
+                "error_description": "Invalid grant_type",
+            }
         if {k: form.get(k) for k in self.client} != self.client:
-            return 401, {"error": "invalid_client", "error_description": "The OAuth client was not found."}
+            return 401, {
+                "error": "invalid_client",
+                "error_description": "The OAuth client was not found.",
+            }
         if self.revoked or form["refresh_token"] != self.refresh_token:
-            return 400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+            return 400, {
+                "error": "invalid_grant",
+                "error_description": "Token has been expired or revoked.",
+            }
         token = "ya29.fake-" + secrets.token_urlsafe(24)
         self.access_tokens.add(token)
         return 200, {
@@ -171,7 +188,9 @@ class FakeYouTube:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         return scheme == "Bearer" and token in self.access_tokens
 
-    def start_session(self, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
+    def start_session(
+        self, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
         fault = self.next_fault("insert")
         if fault is not None:
             return fault.status, {}, google_error(fault.status, fault.reason)
@@ -180,7 +199,9 @@ class FakeYouTube:
             total = int(headers["x-upload-content-length"])
         except (ValueError, KeyError):
             return 400, {}, google_error(400, "badRequest", "Bad Request")
-        if not headers.get("x-upload-content-type", "").startswith(("video/", "application/octet-stream")):
+        if not headers.get("x-upload-content-type", "").startswith(
+            ("video/", "application/octet-stream")
+        ):
             return 400, {}, google_error(400, "invalidContentType", "Invalid media type")
         upload_id = secrets.token_urlsafe(16)
         self.sessions[upload_id] = Session(resource, headers, total)
@@ -212,7 +233,12 @@ def google_error(status: int, reason: str, message: str | None = None) -> dict[s
             "code": status,
             "message": text,
             "errors": [{"message": text, "domain": domain, "reason": reason}],
-            "status": {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}.get(status, "UNAVAILABLE"),
+            "status": {
+                400: "INVALID_ARGUMENT",
+                401: "UNAUTHENTICATED",
+                403: "PERMISSION_DENIED",
+                404: "NOT_FOUND",
+            }.get(status, "UNAVAILABLE"),
         }
     }
 
@@ -231,7 +257,9 @@ def _handler_class(fake: FakeYouTube) -> type[BaseHTTPRequestHandler]:
         def body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("content-length") or 0))
 
-        def answer(self, status: int, payload: Any = None, headers: dict[str, str] | None = None) -> None:
+        def answer(
+            self, status: int, payload: Any = None, headers: dict[str, str] | None = None
+        ) -> None:
             raw = b"" if payload is None else json.dumps(payload).encode()
             self.send_response(status)
             for name, value in (headers or {}).items():
@@ -260,6 +288,16 @@ def _handler_class(fake: FakeYouTube) -> type[BaseHTTPRequestHandler]:
                 self.captions(query, body)
             elif parts.path == THUMBNAILS:
                 self.thumbnail(query, body)
+            else:
+                self.answer(404, google_error(404, "notFound", "Not Found"))
+
+        def do_GET(self) -> None:
+            # channels.list?part=id&mine=true: what `faceless publisher check` asks.
+            if not fake.authorized(self.lower_headers):
+                self.answer(401, google_error(401, "authError", "Invalid Credentials"))
+            elif urlsplit(self.path).path == CHANNELS:
+                channel = {"kind": "youtube#channel", "etag": "e", "id": "UCfake"}
+                self.answer(200, {"kind": "youtube#channelListResponse", "items": [channel]})
             else:
                 self.answer(404, google_error(404, "notFound", "Not Found"))
 
@@ -306,7 +344,9 @@ def _handler_class(fake: FakeYouTube) -> type[BaseHTTPRequestHandler]:
                 return
             final = first + len(data) == session.total
             if not final and len(data) % BLOCK:
-                self.answer(400, google_error(400, "badRequest", "Chunk size must be a multiple of 256 KiB"))
+                self.answer(
+                    400, google_error(400, "badRequest", "Chunk size must be a multiple of 256 KiB")
+                )
                 return
             session.data.extend(data)
             self.status_of(session)
@@ -334,7 +374,9 @@ def _handler_class(fake: FakeYouTube) -> type[BaseHTTPRequestHandler]:
                 self.answer(404, google_error(404, "videoNotFound", "Video not found"))
                 return
             fake.captions.append(Upload(query, self.lower_headers, file_type, content, metadata))
-            self.answer(200, {"kind": "youtube#caption", "id": uuid.uuid4().hex, **(metadata or {})})
+            self.answer(
+                200, {"kind": "youtube#caption", "id": uuid.uuid4().hex, **(metadata or {})}
+            )
 
         def thumbnail(self, query: dict[str, str], body: bytes) -> None:
             fault = fake.next_fault("thumbnail")
@@ -350,7 +392,10 @@ def _handler_class(fake: FakeYouTube) -> type[BaseHTTPRequestHandler]:
             else:
                 fake.thumbnails.append(Upload(query, self.lower_headers, content_type, body))
                 url = f"https://i.ytimg.com/vi/{query['videoId']}/default.jpg"
-                self.answer(200, {"kind": "youtube#thumbnailSetResponse", "items": [{"default": {"url": url}}]})
+                self.answer(
+                    200,
+                    {"kind": "youtube#thumbnailSetResponse", "items": [{"default": {"url": url}}]},
+                )
 
     return Handler
 
@@ -369,8 +414,12 @@ def _multipart_related(content_type: str, body: bytes) -> list[tuple[str, bytes]
 
 
 @contextmanager
-def fake_youtube(*, client_id: str, client_secret: str, refresh_token: str) -> Iterator[FakeYouTube]:
-    fake = FakeYouTube(client_id=client_id, client_secret=client_secret, refresh_token=refresh_token)
+def fake_youtube(
+    *, client_id: str, client_secret: str, refresh_token: str
+) -> Iterator[FakeYouTube]:
+    fake = FakeYouTube(
+        client_id=client_id, client_secret=client_secret, refresh_token=refresh_token
+    )
     fake.start()
     try:
         yield fake

@@ -63,7 +63,9 @@ class TokenCache:
         return found[0]
 
     def put(self, key: str, token: str, expires_in: float) -> None:
-        self._tokens[key] = (token, self._clock() + max(0.0, expires_in - EARLY_SECONDS))
+        # A short-lived token is still used for half its life (one publish's requests).
+        usable = max(expires_in - EARLY_SECONDS, expires_in / 2)
+        self._tokens[key] = (token, self._clock() + max(0.0, usable))
 
     def forget(self, key: str) -> None:
         self._tokens.pop(key, None)
