@@ -30,6 +30,7 @@ from faceless.transcribe.endpoints import router as transcribe_router
 from faceless.transcribe.endpoints import transcribe, transcribe_gate
 from faceless.users.endpoints import router as users_router
 from faceless.videos.endpoints import router as videos_router
+from faceless.videos.endpoints import upload_media, upload_thumbnail, video_upload_gate
 
 API_PREFIX = "/api/v1"
 
@@ -46,7 +47,11 @@ AUTHENTICATED_ROUTERS = (
 )
 # Routes whose body is an upload: what the principal and the path decide (role,
 # ownership of the path's resource, quotas) is decided before the body is read.
-UPLOAD_GATES: dict[Callable[..., Any], Gate] = {transcribe: transcribe_gate}
+UPLOAD_GATES: dict[Callable[..., Any], Gate] = {
+    transcribe: transcribe_gate,
+    upload_media: video_upload_gate,
+    upload_thumbnail: video_upload_gate,
+}
 
 
 def authentication_policy() -> AuthenticationPolicy:

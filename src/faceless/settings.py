@@ -10,6 +10,7 @@ read through :mod:`faceless.secrets`.
 from __future__ import annotations
 
 import ipaddress
+import uuid
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -86,6 +87,23 @@ class PathSettings(_Group):
     def outbox(self) -> Path:
         return self.var_dir / "outbox"
 
+    @property
+    def media(self) -> Path:
+        """Rendered videos, one file per video named by its id (PUT /videos/{id}/media)."""
+        return self.var_dir / "media"
+
+    @property
+    def thumbnails(self) -> Path:
+        """Thumbnails, one file per video named by its id (PUT /videos/{id}/thumbnail)."""
+        return self.var_dir / "thumbnails"
+
+    def media_file(self, video_id: uuid.UUID) -> Path:
+        """A video's media: no extension, its content type is in the video's row."""
+        return self.media / str(video_id)
+
+    def thumbnail_file(self, video_id: uuid.UUID) -> Path:
+        return self.thumbnails / str(video_id)
+
 
 class DatabaseSettings(_Group):
     # URLs carry passwords: kept out of repr (and so out of logs and tracebacks).
@@ -149,6 +167,10 @@ class HttpSettings(_Group):
     max_json_bytes: int = Field(default=1024 * 1024, ge=1024, validation_alias="MAX_JSON_BYTES")
     max_upload_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1024, validation_alias="MAX_UPLOAD_BYTES"
+    )
+    # A rendered video (PUT /videos/{id}/media): streamed to disk, never held in memory.
+    max_media_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024, ge=1024, validation_alias="MAX_MEDIA_BYTES"
     )
     docs_enabled: bool = Field(default=True, validation_alias="DOCS_ENABLED")
     # Bounds on every listener `faceless serve` runs (security/http_bounds) and in nginx.

@@ -29,7 +29,7 @@ from faceless.worker.runner import run_job
 from tests.publishing.test_publisher_credentials import youtube_values
 from tests.worker.support import add_schedule, add_user, add_video, get_job, get_row
 
-NO_MEDIA = "No rendered video file exists for this video."
+NO_MEDIA = "No media has been uploaded for this video."
 
 
 def write_youtube_secrets(settings: Settings) -> None:

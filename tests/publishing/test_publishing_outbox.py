@@ -63,8 +63,28 @@ async def test_package_layout_content_and_permissions(tmp_path: Path) -> None:
     assert metadata["privacy"] == "unlisted"
     assert metadata["publish_at"] == "2030-01-02T03:04:05+00:00"
     assert metadata["captions"] == {"srt": "captions.srt", "vtt": "captions.vtt"}
+    assert metadata["made_for_kids"] is False
+    assert metadata["contains_synthetic_media"] is False
+    assert metadata["category_id"] == "22"
+    assert metadata["default_language"] is None
     assert (final / "captions.vtt").read_text(encoding="utf-8") == package.captions_vtt
     assert (final / "captions.srt").read_text(encoding="utf-8") == package.captions_srt
+
+
+def test_the_disclosures_are_in_the_metadata(tmp_path: Path) -> None:
+    package = _package(
+        made_for_kids=True,
+        contains_synthetic_media=True,
+        category_id="27",
+        default_language="pt-BR",
+    )
+    OutboxPublisher(tmp_path).write(package)
+    metadata = json.loads((tmp_path / str(package.video_id) / "metadata.json").read_text())
+    assert {key: metadata[key] for key in ("made_for_kids", "contains_synthetic_media")} == {
+        "made_for_kids": True,
+        "contains_synthetic_media": True,
+    }
+    assert (metadata["category_id"], metadata["default_language"]) == ("27", "pt-BR")
 
 
 def test_without_captions_only_metadata_is_written(tmp_path: Path) -> None:

@@ -277,7 +277,7 @@ async def test_captions_or_thumbnail_failing_does_not_fail_the_published_video(
 
 
 async def test_missing_media_fails_before_any_request(google: FakeYouTube, tmp_path: Path) -> None:
-    with pytest.raises(PublishError, match="No rendered video"):
+    with pytest.raises(PublishError, match="No media has been uploaded"):
         await make_publisher(google, tmp_path / "media").publish(package_for(uuid.uuid4()))
     assert not google.token_requests
 

@@ -13,6 +13,7 @@ from faceless.context import RequestContext
 from faceless.db.encryption import DataProtection
 from faceless.db.session import transaction
 from faceless.health.service import ReadinessTarget
+from faceless.publishing import Publisher
 from faceless.secrets import SecretManager
 from faceless.security import request_state
 from faceless.worker.queue import JobQueue
@@ -36,6 +37,9 @@ class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
 
     @property
     def secrets(self) -> SecretManager: ...
+
+    @property
+    def publisher(self) -> Publisher: ...
 
 
 # Every dependency here is ``async def``: FastAPI runs a plain ``def`` dependency in a

@@ -46,13 +46,18 @@ class PublishPackage:
     captions_srt: str | None = None
     captions_vtt: str | None = None
     captions_language: str | None = None
-    media_content_type: str | None = None
-    thumbnail_path: Path | None = None
-    thumbnail_content_type: str | None = None
+    # The disclosures YouTube asks for (snippet.categoryId, snippet.defaultLanguage,
+    # status.selfDeclaredMadeForKids, status.containsSyntheticMedia).
     made_for_kids: bool = False
     contains_synthetic_media: bool = False
     category_id: str = "22"
     default_language: str | None = None
+    # The uploaded files (``<var>/media/<video_id>``, ``<var>/thumbnails/<video_id>``) and
+    # their stored content types; None when the video has none.
+    media_path: Path | None = None
+    media_content_type: str | None = None
+    thumbnail_path: Path | None = None
+    thumbnail_content_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from faceless.publishing import repository
 from faceless.publishing.base import Publisher
 from faceless.publishing.outbox import OutboxPublisher
 from faceless.secrets import SecretManager
@@ -49,7 +52,7 @@ def create_publisher(settings: Settings, secrets: SecretManager | None = None) -
                 client_id=client_id,
                 client_secret=client_secret,
                 refresh_token=refresh_token,
-                media_dir=settings.paths.var_dir / "media",
+                media_dir=settings.paths.media,
                 settings=settings.youtube,
                 account=SECRET_STORE_ACCOUNT,
             )
@@ -77,7 +80,18 @@ def select_publisher(
         client_id=client_id,
         client_secret=client_secret,
         refresh_token=refresh_token,
-        media_dir=settings.paths.var_dir / "media",
+        media_dir=settings.paths.media,
         settings=settings.youtube,
         account=account,
     )
+
+
+# Publishers that upload the video itself: a video without media cannot go to them.
+NEEDS_MEDIA = frozenset({"youtube"})
+
+
+async def publisher_name(session: AsyncSession, default: Publisher) -> str:
+    """The publisher a publish job would use now (what :func:`select_publisher` picks)."""
+    if await repository.has_account(session, "youtube"):
+        return "youtube"
+    return default.name

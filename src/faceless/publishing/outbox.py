@@ -115,6 +115,10 @@ def _metadata(package: PublishPackage) -> dict[str, object]:
         "publish_at": package.publish_at.isoformat(),
         "captions": captions,
         "captions_language": package.captions_language,
+        "made_for_kids": package.made_for_kids,
+        "contains_synthetic_media": package.contains_synthetic_media,
+        "category_id": package.category_id,
+        "default_language": package.default_language,
         "written_at": utcnow().isoformat(),
     }
 

@@ -32,6 +32,12 @@ async def newest(session: AsyncSession, provider: str) -> PublisherCredential | 
     return (await session.scalars(query)).first()
 
 
+async def has_account(session: AsyncSession, provider: str) -> bool:
+    """Whether any ``provider`` account has stored credentials (nothing is decrypted)."""
+    query = select(PublisherCredential.id).where(PublisherCredential.provider == provider)
+    return (await session.scalars(query.limit(1))).first() is not None
+
+
 # -- quota usage (see faceless.publishing.quota) ------------------------------------------
 
 

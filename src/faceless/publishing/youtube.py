@@ -20,10 +20,13 @@ The protocol, step by step (Google's "Resumable uploads" guide and the method re
    there is a thumbnail. The video is public record by then: a failure of either is
    reported in the receipt, never a reason to fail (a retry would upload twice).
 
-Quota (``quotaExceeded``) and rate limits before the video exists are
-:class:`PublishDeferredError`; refused credentials are :class:`CredentialsRefusedError`. An upload
-is not idempotent: a worker that dies after step 3 but before committing makes the retry
-upload again (YouTube offers no idempotency key for inserts).
+The media is the rendered video, uploaded by its owner (``PUT /videos/{id}/media``),
+stored at ``<var>/media/<video_id>`` with its content type in the video's row; both
+reach here in the package. Quota (``quotaExceeded``) and rate limits before the video
+exists are :class:`PublishDeferredError`; refused credentials are
+:class:`CredentialsRefusedError`. An upload is not idempotent: a worker that dies after
+step 3 but before committing makes the retry upload again (YouTube offers no
+idempotency key for inserts).
 """
 
 from __future__ import annotations
@@ -108,11 +111,13 @@ class YouTubePublisher:
     async def publish(self, package: PublishPackage) -> PublishReceipt:
         import httpx
 
-        media = self.media_path(package.video_id)
+        media = package.media_path or self.media_path(package.video_id)
         try:
             size = (await anyio.Path(media).stat()).st_size
         except FileNotFoundError:
-            raise PublishError("No rendered video file exists for this video.") from None
+            raise PublishError("No media has been uploaded for this video.") from None
+        if package.media_content_type is None:
+            raise PublishError("No media has been uploaded for this video.")
         if size == 0:
             raise PublishError("The rendered video file is empty.")
         async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:

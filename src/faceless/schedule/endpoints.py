@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from faceless.api.auth import CurrentUser, EditorUser
-from faceless.api.deps import DbSession, ReadSession, RequestCtx
+from faceless.api.deps import DbSession, ReadSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
 from faceless.schedule import service
 from faceless.schedule.schemas import ScheduleCreate, ScheduleOut
@@ -20,8 +20,11 @@ async def create_schedule(
     session: DbSession,
     ctx: RequestCtx,
     response: Response,
+    runtime: RuntimeDep,
 ) -> ScheduleOut:
-    schedule = await service.create_schedule(session, data=body, actor=editor, ctx=ctx)
+    schedule = await service.create_schedule(
+        session, data=body, actor=editor, ctx=ctx, publisher=runtime.publisher
+    )
     response.headers["Location"] = f"/api/v1/schedule/{schedule.id}"
     return ScheduleOut.model_validate(schedule)
 

@@ -13,8 +13,10 @@ from faceless.auth.principal import Principal
 from faceless.context import RequestContext
 from faceless.db.audit.writer import record
 from faceless.db.base import utcnow
-from faceless.errors import conflict, not_found, unprocessable
-from faceless.models import Schedule, ScheduleStatus, VideoStatus
+from faceless.errors import ProblemError, conflict, not_found, unprocessable
+from faceless.models import Schedule, ScheduleStatus, Video, VideoStatus
+from faceless.publishing.base import Publisher
+from faceless.publishing.factory import NEEDS_MEDIA, publisher_name
 from faceless.schedule import repository
 from faceless.schedule.schemas import ScheduleCreate
 from faceless.videos import repository as videos_repository
@@ -24,7 +26,12 @@ MAX_AHEAD = timedelta(days=365)
 
 
 async def create_schedule(
-    session: AsyncSession, *, data: ScheduleCreate, actor: Principal, ctx: RequestContext
+    session: AsyncSession,
+    *,
+    data: ScheduleCreate,
+    actor: Principal,
+    ctx: RequestContext,
+    publisher: Publisher,
 ) -> Schedule:
     now = utcnow()
     if data.publish_at <= now:
@@ -34,6 +41,7 @@ async def create_schedule(
     video = await find_visible_video(session, data.video_id, actor, for_update=True)
     if await repository.has_pending(session, video.id):
         raise conflict("This video already has a pending schedule.")
+    await _check_publishable(session, video, publisher)
     schedule = Schedule(
         id=uuid.uuid4(),
         owner_id=video.owner_id,
@@ -58,6 +66,18 @@ async def create_schedule(
         ctx=ctx,
     )
     return schedule
+
+
+async def _check_publishable(session: AsyncSession, video: Video, publisher: Publisher) -> None:
+    """409 when the publisher a publish job would use needs media this video lacks."""
+    name = await publisher_name(session, publisher)
+    if name in NEEDS_MEDIA and video.media_content_type is None:
+        raise ProblemError(
+            409,
+            f"The {name} publisher needs the video's media and this video has none; "
+            f"upload it first (PUT /api/v1/videos/{video.id}/media).",
+            extra={"missing": ["media"]},
+        )
 
 
 async def list_schedules(

@@ -34,7 +34,7 @@ from faceless.publishing.credentials import get_account
 from faceless.publishing.factory import select_publisher
 from faceless.schedule import repository
 from faceless.schedule.publishing import publish_package
-from faceless.settings import Settings
+from faceless.settings import PathSettings
 from faceless.speech import InvalidTranscriptError, from_json_dict, to_srt, to_vtt
 from faceless.users import repository as users_repository
 from faceless.videos import repository as videos_repository
@@ -64,7 +64,7 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
         video = await videos_repository.get_by_id(session, schedule.video_id)
         if video is None:
             raise JobError("The video no longer exists.")
-        package = await _package(session, schedule, video, ctx.settings)
+        package = await _package(session, schedule, video, ctx.settings.paths)
         # Credentials stored in the database win over the secret store's (or the outbox).
         stored = await get_account(session, "youtube")
     if stored is None:
@@ -85,7 +85,7 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
 
 
 async def _package(
-    session: AsyncSession, schedule: Schedule, video: Video, settings: Settings
+    session: AsyncSession, schedule: Schedule, video: Video, paths: PathSettings
 ) -> PublishPackage:
     srt = vtt = language = None
     result = await jobs_repository.latest_transcript(session, video.id)
@@ -99,9 +99,6 @@ async def _package(
             logger.warning("transcript for video %s is unreadable; no captions", video.id)
         else:
             srt, vtt, language = to_srt(transcript), to_vtt(transcript), transcript.language
-    thumbnail = None
-    if video.thumbnail_content_type is not None:
-        thumbnail = settings.paths.var_dir / "thumbnails" / str(video.id)
     return PublishPackage(
         video_id=video.id,
         schedule_id=schedule.id,
@@ -113,13 +110,14 @@ async def _package(
         captions_srt=srt,
         captions_vtt=vtt,
         captions_language=language,
-        media_content_type=video.media_content_type,
-        thumbnail_path=thumbnail,
-        thumbnail_content_type=video.thumbnail_content_type,
         made_for_kids=video.made_for_kids,
         contains_synthetic_media=video.contains_synthetic_media,
         category_id=video.category_id,
         default_language=video.default_language,
+        media_path=paths.media_file(video.id) if video.media_content_type else None,
+        media_content_type=video.media_content_type,
+        thumbnail_path=paths.thumbnail_file(video.id) if video.thumbnail_content_type else None,
+        thumbnail_content_type=video.thumbnail_content_type,
     )
 
 

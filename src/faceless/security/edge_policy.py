@@ -53,6 +53,7 @@ def build_edge(settings: Settings) -> Edge:
         body_rules=build_body_rules(
             max_json_bytes=settings.http.max_json_bytes,
             max_upload_bytes=settings.http.max_upload_bytes,
+            max_media_bytes=settings.http.max_media_bytes,
         ),
         rate_rules=build_rules(
             security.rate_limit_overrides, frozenset(security.rate_limit_fail_closed)

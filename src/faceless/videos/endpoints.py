@@ -1,16 +1,22 @@
 from __future__ import annotations
 
-from typing import Annotated
+import uuid
+from collections.abc import Mapping
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse
 
-from faceless.api.auth import CurrentUser, EditorUser
-from faceless.api.deps import DbSession, ReadSession, RequestCtx
+from faceless.api.auth import EDITOR_ROLES, CurrentUser, EditorUser, require_role
+from faceless.api.deps import AppRuntime, DbSession, ReadSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
+from faceless.auth.principal import Principal
+from faceless.errors import not_found
 from faceless.models import VideoStatus
-from faceless.videos import service
+from faceless.security.body_rules import IMAGE_TYPES, MAX_THUMBNAIL_BYTES, VIDEO_TYPES
+from faceless.videos import media, service
 from faceless.videos.dependencies import VisibleVideo
-from faceless.videos.schemas import VideoCreate, VideoOut, VideoUpdate
+from faceless.videos.schemas import MediaOut, ThumbnailOut, VideoCreate, VideoOut, VideoUpdate
 
 router = APIRouter(prefix="/videos", tags=["videos"])
 
@@ -52,7 +58,101 @@ async def update_video(
 
 @router.delete("/{video_id}", status_code=204, response_class=Response)
 async def delete_video(
-    video: VisibleVideo, editor: EditorUser, session: DbSession, ctx: RequestCtx
+    video: VisibleVideo,
+    editor: EditorUser,
+    session: DbSession,
+    ctx: RequestCtx,
+    runtime: RuntimeDep,
 ) -> Response:
-    await service.delete_video(session, video=video, actor=editor, ctx=ctx)
+    await service.delete_video(
+        session, video=video, actor=editor, ctx=ctx, paths=runtime.settings.paths
+    )
     return Response(status_code=204)
+
+
+# -- media and thumbnail: raw bodies, read only after the upload gate ----------------
+
+
+async def video_upload_gate(
+    principal: Principal, params: Mapping[str, str], runtime: AppRuntime
+) -> None:
+    """Decided before the body is read (see api.authentication): role, then ownership."""
+    require_role(principal, EDITOR_ROLES)
+    try:
+        video_id = uuid.UUID(params["video_id"])
+    except ValueError:
+        raise not_found("video") from None
+    async with runtime.read_sessions() as session:
+        await service.find_visible_video(session, video_id, principal)
+
+
+def _raw_body(media_types: frozenset[str], max_bytes: str) -> dict[str, Any]:
+    schema = {"type": "string", "format": "binary"}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": f"The file itself as the body, at most {max_bytes}.",
+            "content": {media_type: {"schema": schema} for media_type in sorted(media_types)},
+        }
+    }
+
+
+@router.put(
+    "/{video_id}/media",
+    response_model=MediaOut,
+    openapi_extra=_raw_body(VIDEO_TYPES, "MAX_MEDIA_BYTES (default 2 GiB)"),
+)
+async def upload_media(
+    video_id: uuid.UUID,
+    request: Request,
+    editor: EditorUser,
+    runtime: RuntimeDep,
+    session: DbSession,
+    ctx: RequestCtx,
+) -> MediaOut:
+    """Upload the rendered video (MP4, WebM or QuickTime), replacing any earlier one."""
+    return await media.store_media(
+        session,
+        settings=runtime.settings,
+        video_id=video_id,
+        actor=editor,
+        content_type=request.headers.get("content-type"),
+        body=request.stream(),
+        ctx=ctx,
+    )
+
+
+@router.get(
+    "/{video_id}/media",
+    response_class=FileResponse,
+    responses={200: {"content": {t: {} for t in sorted(VIDEO_TYPES)}}},
+)
+async def download_media(video: VisibleVideo, runtime: RuntimeDep) -> FileResponse:
+    """The stored rendered video, with its content type; 404 when there is none."""
+    path, content_type = media.stored_media(runtime.settings.paths, video)
+    return FileResponse(path, media_type=content_type)
+
+
+@router.put(
+    "/{video_id}/thumbnail",
+    response_model=ThumbnailOut,
+    openapi_extra=_raw_body(IMAGE_TYPES, f"{MAX_THUMBNAIL_BYTES // (1024 * 1024)} MiB"),
+)
+async def upload_thumbnail(
+    video_id: uuid.UUID,
+    request: Request,
+    editor: EditorUser,
+    runtime: RuntimeDep,
+    session: DbSession,
+    ctx: RequestCtx,
+) -> ThumbnailOut:
+    """Upload the thumbnail (JPEG or PNG), replacing any earlier one."""
+    return await media.store_thumbnail(
+        session,
+        settings=runtime.settings,
+        video_id=video_id,
+        actor=editor,
+        content_type=request.headers.get("content-type"),
+        body=request.stream(),
+        ctx=ctx,
+    )

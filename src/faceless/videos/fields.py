@@ -9,6 +9,7 @@ request models' control-character rule, faceless.schemas).
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
@@ -67,3 +68,54 @@ TagList = Annotated[
     ),
 ]
 """Video tags: each 1-100 code points, at most 500 in total with one separator each."""
+
+
+CATEGORY_ID_MAX = 8
+CategoryId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=CATEGORY_ID_MAX, pattern=r"^[0-9]+$"),
+    Field(description='A YouTube video category id, digits (default "22", People & Blogs).'),
+]
+"""A YouTube video category id: 1-8 ASCII digits."""
+
+LANGUAGE_TAG_MAX = 35
+# RFC 5646 (BCP 47) language tags, the well-formed syntax of section 2.1: language
+# (with extended subtags), script, region, variants, extensions, private use; or a
+# private-use tag alone; or one of the grandfathered tags. Case-insensitive.
+_ALNUM = "[a-z0-9]"
+_LANGTAG = (
+    r"(?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4}|[a-z]{5,8})"  # language (+ extlang)
+    r"(?:-[a-z]{4})?"  # script
+    r"(?:-(?:[a-z]{2}|[0-9]{3}))?"  # region
+    rf"(?:-(?:{_ALNUM}{{5,8}}|[0-9]{_ALNUM}{{3}}))*"  # variants
+    rf"(?:-[0-9a-wy-z](?:-{_ALNUM}{{2,8}})+)*"  # extensions
+    rf"(?:-x(?:-{_ALNUM}{{1,8}})+)?"  # private use
+)
+_PRIVATE_USE = rf"x(?:-{_ALNUM}{{1,8}})+"
+_GRANDFATHERED = (
+    "en-gb-oed|i-ami|i-bnn|i-default|i-enochian|i-hak|i-klingon|i-lux|i-mingo|i-navajo"
+    "|i-pwn|i-tao|i-tay|i-tsu|sgn-be-fr|sgn-be-nl|sgn-ch-de"
+    "|art-lojban|cel-gaulish|no-bok|no-nyn|zh-guoyu|zh-hakka|zh-min|zh-min-nan|zh-xiang"
+)
+_BCP47 = re.compile(rf"^(?:{_LANGTAG}|{_PRIVATE_USE}|{_GRANDFATHERED})$", re.IGNORECASE)
+
+
+def _check_language_tag(tag: str) -> str:
+    if tag and not _BCP47.match(tag):
+        raise PydanticCustomError(
+            "language_tag", "must be a BCP 47 language tag such as en, en-US or zh-Hant"
+        )
+    return tag
+
+
+LanguageTag = Annotated[
+    str,
+    StringConstraints(max_length=LANGUAGE_TAG_MAX),
+    AfterValidator(_check_language_tag),
+    Field(
+        description=(
+            'A BCP 47 language tag (e.g. "en", "en-US", "zh-Hant"), or "" to clear it (then null).'
+        )
+    ),
+]
+"""A BCP 47 language tag (RFC 5646 well-formed), or ``""`` meaning "none"."""

@@ -4,7 +4,14 @@ import uuid
 
 from faceless.models import Privacy, VideoStatus
 from faceless.schemas import PatchModel, RequestModel, ResponseModel, UtcDatetime
-from faceless.videos.fields import DescriptionStr, ScriptStr, TagList, TitleStr
+from faceless.videos.fields import (
+    CategoryId,
+    DescriptionStr,
+    LanguageTag,
+    ScriptStr,
+    TagList,
+    TitleStr,
+)
 
 
 class VideoCreate(RequestModel):
@@ -13,6 +20,10 @@ class VideoCreate(RequestModel):
     script: ScriptStr = ""
     tags: TagList = []
     privacy: Privacy = Privacy.PRIVATE
+    made_for_kids: bool = False
+    contains_synthetic_media: bool = False
+    category_id: CategoryId = "22"
+    default_language: LanguageTag = ""
 
 
 class VideoUpdate(PatchModel):
@@ -21,6 +32,10 @@ class VideoUpdate(PatchModel):
     script: ScriptStr | None = None
     tags: TagList | None = None
     privacy: Privacy | None = None
+    made_for_kids: bool | None = None
+    contains_synthetic_media: bool | None = None
+    category_id: CategoryId | None = None
+    default_language: LanguageTag | None = None
 
 
 class VideoOut(ResponseModel):
@@ -32,5 +47,27 @@ class VideoOut(ResponseModel):
     tags: list[str]
     privacy: Privacy
     status: VideoStatus
+    made_for_kids: bool
+    contains_synthetic_media: bool
+    category_id: str
+    default_language: str | None
     created_at: UtcDatetime
     updated_at: UtcDatetime
+
+
+class MediaOut(ResponseModel):
+    """The stored rendered video (``PUT /videos/{id}/media``)."""
+
+    size: int
+    content_type: str
+    sha256: str
+    duration_seconds: float
+
+
+class ThumbnailOut(ResponseModel):
+    """The stored thumbnail (``PUT /videos/{id}/thumbnail``)."""
+
+    size: int
+    content_type: str
+    width: int
+    height: int

@@ -11,8 +11,10 @@ from faceless.db.audit.writer import record
 from faceless.errors import not_found
 from faceless.models import Video, VideoStatus
 from faceless.schedule import repository as schedule_repository
+from faceless.settings import PathSettings
 from faceless.videos import repository
 from faceless.videos.schemas import VideoCreate, VideoUpdate
+from faceless.worker.enqueue import delete_after_commit
 
 
 async def find_visible_video(
@@ -39,6 +41,10 @@ async def create_video(
         tags=list(data.tags),
         privacy=data.privacy,
         status=VideoStatus.DRAFT,
+        made_for_kids=data.made_for_kids,
+        contains_synthetic_media=data.contains_synthetic_media,
+        category_id=data.category_id,
+        default_language=data.default_language or None,
     )
     await repository.add(session, video)
     await record(
@@ -64,6 +70,8 @@ async def update_video(
     session: AsyncSession, *, video: Video, data: VideoUpdate, actor: Principal, ctx: RequestContext
 ) -> Video:
     changes = data.model_dump(exclude_unset=True)
+    if changes.get("default_language") == "":
+        changes["default_language"] = None  # "" clears it
     for field, value in changes.items():
         setattr(video, field, list(value) if field == "tags" else value)
     await session.flush()
@@ -74,11 +82,19 @@ async def update_video(
 
 
 async def delete_video(
-    session: AsyncSession, *, video: Video, actor: Principal, ctx: RequestContext
+    session: AsyncSession,
+    *,
+    video: Video,
+    actor: Principal,
+    ctx: RequestContext,
+    paths: PathSettings,
 ) -> None:
     # Jobs stay (they have no foreign key to the video); a pending schedule is cancelled.
     await schedule_repository.cancel_pending_for_video(session, video.id)
     await repository.delete(session, video)
+    # Its media and thumbnail go once the deletion has committed.
+    delete_after_commit(session, paths.media_file(video.id))
+    delete_after_commit(session, paths.thumbnail_file(video.id))
     await record(
         session, action="video.delete", actor_id=actor.id, target=f"video:{video.id}", ctx=ctx
     )
