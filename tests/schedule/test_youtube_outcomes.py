@@ -178,6 +178,8 @@ async def test_5xx_and_a_dropped_upload_then_success_publish(
     assert bytes(google.videos[youtube_id].data) == media.read_bytes()
     schedule = await get_row(services, Schedule, schedule_id)
     assert (schedule.status, schedule.detail) == (ScheduleStatus.PUBLISHED, None)
+    video = await get_row(services, Video, video_id)
+    assert (video.status, video.youtube_id) == (VideoStatus.PUBLISHED, youtube_id)
 
 
 async def test_invalid_grant_fails_the_schedule_and_readiness_reports_it(

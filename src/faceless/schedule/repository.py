@@ -163,6 +163,12 @@ async def job_error(session: AsyncSession, job_id: uuid.UUID) -> str | None:
     return await session.scalar(select(Job.error).where(Job.id == job_id))
 
 
+async def job_result(session: AsyncSession, job_id: uuid.UUID) -> str | None:
+    """A finished job's result text (the ORM load opens the encrypted column)."""
+    job = await session.get(Job, job_id)
+    return job.result if job is not None else None
+
+
 __all__ = [
     "add",
     "cancel_if_pending",
@@ -174,6 +180,7 @@ __all__ = [
     "get_visible",
     "has_pending",
     "job_error",
+    "job_result",
     "list_visible",
     "pending_of_owner",
     "pending_with_cancelled_job",

@@ -142,9 +142,24 @@ async def on_succeeded(session: AsyncSession, job: ClaimedJob) -> None:
     video = await _video_of(session, schedule)
     if video is not None:
         video.status = VideoStatus.PUBLISHED
+        youtube_id = _youtube_id(await repository.job_result(session, job.id))
+        if youtube_id is not None:
+            video.youtube_id = youtube_id
         if schedule.privacy is not None:
             video.privacy = schedule.privacy
     await session.flush()
+
+
+def _youtube_id(result: str | None) -> str | None:
+    """The video id in a YouTube receipt (``"reference": "youtube:<id>"``), else None."""
+    try:
+        reference = orjson.loads(result or "null")
+    except orjson.JSONDecodeError:
+        return None
+    value = reference.get("reference") if isinstance(reference, dict) else None
+    if isinstance(value, str) and value.startswith("youtube:"):
+        return value.removeprefix("youtube:")[:32]
+    return None
 
 
 async def on_failed(session: AsyncSession, job: ClaimedJob) -> None:

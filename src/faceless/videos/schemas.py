@@ -51,6 +51,8 @@ class VideoOut(ResponseModel):
     contains_synthetic_media: bool
     category_id: str
     default_language: str | None
+    # The YouTube video id once the YouTube publisher has published it; null otherwise.
+    youtube_id: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime
 

@@ -1,11 +1,12 @@
-"""publishing outcomes: schedule detail and deferral, YouTube quota usage, credential status
+"""publishing outcomes: schedule detail and deferral, YouTube id, quota usage, credential status
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-25 12:00:00
 
 ``schedules.detail`` says why a schedule waits or failed; ``schedules.not_before`` holds
-a deferred schedule back (the day's quota is spent, or YouTube is rate limiting).
+a deferred schedule back (the day's quota is spent, or YouTube is rate limiting);
+``videos.youtube_id`` is the id YouTube gave the published video.
 ``publisher_quota_usage`` counts the units each account spent per quota day (Google's
 day, America/Los_Angeles); ``publisher_status`` remembers credentials the provider
 refused. Neither holds a secret.
@@ -45,6 +46,8 @@ def upgrade() -> None:
     with op.batch_alter_table("schedules", schema=None) as batch_op:
         batch_op.add_column(sa.Column("detail", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("not_before", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("videos", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("youtube_id", sa.String(length=32), nullable=True))
     op.create_table(
         "publisher_quota_usage",
         sa.Column("provider", sa.String(length=32), nullable=False),
@@ -85,6 +88,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("publisher_status")
     op.drop_table("publisher_quota_usage")
+    with op.batch_alter_table("videos", schema=None) as batch_op:
+        batch_op.drop_column("youtube_id")
     with op.batch_alter_table("schedules", schema=None) as batch_op:
         batch_op.drop_column("not_before")
         batch_op.drop_column("detail")
