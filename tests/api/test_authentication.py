@@ -26,7 +26,7 @@ from faceless.app import create_app
 from faceless.models import Role
 from faceless.routes import authentication_policy
 from faceless.runtime.container import Runtime
-from faceless.security.body_rules import MULTIPART
+from faceless.security.body_rules import JSON, MULTIPART
 from faceless.security.edge_policy import build_edge
 from faceless.settings import Settings
 from tests.api.helpers import assert_problem
@@ -70,6 +70,13 @@ def test_every_upload_route_has_a_gate(settings: Settings) -> None:
     for path in uploads:
         assert policy.gate_for("POST", path) is not None
     assert policy.gate_for("GET", "/api/v1/videos") is None
+    # The raw-body uploads of a video (rules by path pattern) have their gate too.
+    assert len(rules.by_pattern) == 2
+    for suffix in ("media", "thumbnail"):
+        path = f"/api/v1/videos/{uuid.uuid4()}/{suffix}"
+        assert JSON not in rules.for_path(path).media_types
+        assert policy.gate_for("PUT", path) is not None
+    assert policy.gate_for("GET", f"/api/v1/videos/{uuid.uuid4()}/media") is None
 
 
 async def test_the_token_is_checked_once_per_request(

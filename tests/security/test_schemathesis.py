@@ -42,6 +42,9 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 12}
+# A video's media and thumbnail are raw binary bodies: sent like octet-stream.
+for _media_type in ("video/mp4", "video/quicktime", "video/webm", "image/jpeg", "image/png"):
+    schemathesis.serializer.alias(_media_type, "application/octet-stream")
 
 
 @pytest.fixture(scope="module")
