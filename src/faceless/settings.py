@@ -9,13 +9,11 @@ read through :mod:`faceless.secrets`.
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
@@ -26,6 +24,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from faceless.loopback import https_unless_loopback
 
 
 class Environment(StrEnum):
@@ -278,30 +278,12 @@ class AnthropicSettings(_Group):
     def _key_only_over_tls(cls, value: str) -> str:
         # The API key travels in a header: plain http only to this host (a local proxy or
         # a test double), never across a network.
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("ANTHROPIC_BASE_URL must be an https:// URL")
-        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-            raise ValueError("ANTHROPIC_BASE_URL must be https:// unless it is on this host")
-        return value.rstrip("/")
-
-
-def _https_unless_loopback(name: str, value: str) -> str:
-    """A base URL that credentials travel to: https, or plain http to this host only."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ValueError(f"{name} must be an https:// URL")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ValueError(f"{name} must be https:// unless it is on this host")
-    return value.rstrip("/")
+        return https_unless_loopback("ANTHROPIC_BASE_URL", value)
 
 
 class YouTubeSettings(_Group):
-    """Where the YouTube publisher talks to Google, and its per-account daily quota.
-
-    The base URLs exist for tests and proxies; bearer tokens and refresh tokens travel
-    to them, so plain http is accepted only for a loopback host.
-    """
+    """Where the YouTube publisher talks to Google (tokens travel there: https unless on
+    this host), and its per-account daily quota."""
 
     api_base_url: str = Field(
         default="https://www.googleapis.com", validation_alias="YOUTUBE_API_BASE_URL"
@@ -321,17 +303,7 @@ class YouTubeSettings(_Group):
     @classmethod
     def _credentials_only_over_tls(cls, value: str, info: ValidationInfo) -> str:
         field = cls.model_fields[info.field_name or ""]
-        return _https_unless_loopback(str(field.validation_alias), value)
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback address: where plain http cannot leave this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return https_unless_loopback(str(field.validation_alias), value)
 
 
 class BackupSettings(_Group):

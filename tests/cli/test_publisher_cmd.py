@@ -4,7 +4,6 @@ exit 0 usable, 1 refused, 2 unreachable; the outcome is what readiness reports n
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,13 +18,9 @@ from faceless.runtime.container import build_runtime
 from faceless.settings import Settings
 from tests.conftest import cli_env, make_settings
 from tests.fixtures import free_port
-from tests.publishing.fake_youtube import FakeYouTube, Fault, fake_youtube
+from tests.publishing.fake_youtube import FakeYouTube, Fault, fake_youtube, fresh_credentials
 
-CREDENTIALS = {
-    "client_id": "cid-" + uuid.uuid4().hex,
-    "client_secret": "cs-" + uuid.uuid4().hex,
-    "refresh_token": "rt-" + uuid.uuid4().hex,
-}
+CREDENTIALS = fresh_credentials()
 
 
 @pytest.fixture

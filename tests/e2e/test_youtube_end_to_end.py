@@ -29,19 +29,14 @@ import httpx
 import pytest
 from av.video.codeccontext import VideoCodecContext
 
-from tests.e2e.test_end_to_end import FACELESS, _base_env, _bearer, _login, _poll
+from tests.e2e.test_end_to_end import FACELESS, PASSWORD, _base_env, _bearer, _login, _poll
 from tests.fixtures import ManagedProcess, PostgresCluster, RedisServer, free_port
 from tests.media.samples import image_bytes
-from tests.publishing.fake_youtube import BLOCK, FakeYouTube, Fault, fake_youtube
+from tests.publishing.fake_youtube import BLOCK, FakeYouTube, Fault, fake_youtube, fresh_credentials
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
-PASSWORD = "youtube e2e password long"
-CREDENTIALS = {
-    "client_id": "e2e-client-" + uuid.uuid4().hex,
-    "client_secret": "e2e-secret-" + uuid.uuid4().hex,
-    "refresh_token": "e2e-refresh-" + uuid.uuid4().hex,
-}
+CREDENTIALS = fresh_credentials()
 
 
 @dataclass

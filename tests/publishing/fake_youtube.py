@@ -415,6 +415,13 @@ def _multipart_related(content_type: str, body: bytes) -> list[tuple[str, bytes]
     ]
 
 
+def fresh_credentials() -> dict[str, str]:
+    """client_id, client_secret and refresh_token values made up for one test run."""
+    return {
+        key: f"{key}-{uuid.uuid4().hex}" for key in ("client_id", "client_secret", "refresh_token")
+    }
+
+
 @contextmanager
 def fake_youtube(
     *, client_id: str, client_secret: str, refresh_token: str

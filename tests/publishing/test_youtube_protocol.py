@@ -26,11 +26,10 @@ from faceless.publishing.youtube import BLOCK, YouTubePublisher
 from faceless.publishing.youtube_api import Retry
 from faceless.secrets.base import Secret
 from faceless.settings import YouTubeSettings
-from tests.publishing.fake_youtube import FakeYouTube, Fault, fake_youtube
+from tests.publishing.fake_youtube import FakeYouTube, Fault, fake_youtube, fresh_credentials
 
-CLIENT_ID = "client-" + uuid.uuid4().hex
-CLIENT_SECRET = "secret-" + uuid.uuid4().hex
-REFRESH = "refresh-" + uuid.uuid4().hex
+CREDENTIALS = fresh_credentials()
+CLIENT_ID, CLIENT_SECRET, REFRESH = CREDENTIALS.values()
 VTT = "WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nhello foxes\n"
 
 

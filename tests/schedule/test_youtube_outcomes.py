@@ -35,14 +35,10 @@ from faceless.schedule.tasks import publish_due
 from faceless.settings import Settings, YouTubeSettings
 from faceless.worker.runner import run_job
 from tests.conftest import running_app
-from tests.publishing.fake_youtube import FakeYouTube, Fault, fake_youtube
+from tests.publishing.fake_youtube import FakeYouTube, Fault, fake_youtube, fresh_credentials
 from tests.worker.support import add_schedule, add_user, add_video, get_job, get_row
 
-CREDENTIALS = {
-    "client_id": "cid-" + uuid.uuid4().hex,
-    "client_secret": "cs-" + uuid.uuid4().hex,
-    "refresh_token": "rt-" + uuid.uuid4().hex,
-}
+CREDENTIALS = fresh_credentials()
 
 
 @pytest.fixture

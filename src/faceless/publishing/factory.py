@@ -19,7 +19,7 @@ from faceless.secrets.base import Secret
 from faceless.settings import Settings
 
 # The account name quota and credential status are kept under for the secret store's trio.
-SECRET_STORE_ACCOUNT = "default"  # noqa: S105 - an account name, not a secret
+STORE_ACCOUNT = "default"
 
 
 class PublisherConfigError(RuntimeError):
@@ -54,7 +54,7 @@ def create_publisher(settings: Settings, secrets: SecretManager | None = None) -
                 refresh_token=refresh_token,
                 media_dir=settings.paths.media,
                 settings=settings.youtube,
-                account=SECRET_STORE_ACCOUNT,
+                account=STORE_ACCOUNT,
             )
     return OutboxPublisher(settings.paths.outbox)
 
@@ -63,7 +63,7 @@ def select_publisher(
     default: Publisher,
     settings: Settings,
     youtube: Mapping[str, str] | None,
-    account: str = SECRET_STORE_ACCOUNT,
+    account: str = STORE_ACCOUNT,
 ) -> Publisher:
     """YouTube with ``youtube`` (validated credentials of the database's ``account``), else
     ``default``."""

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.publishing import repository
 from faceless.publishing.base import Publisher
-from faceless.publishing.factory import SECRET_STORE_ACCOUNT
+from faceless.publishing.factory import STORE_ACCOUNT
 
 OK = "ok"
 CREDENTIALS_INVALID = "credentials_invalid"
@@ -23,7 +23,7 @@ async def active_youtube_account(session: AsyncSession, default: Publisher) -> s
     stored = await repository.newest(session, "youtube")
     if stored is not None:
         return stored.account
-    return SECRET_STORE_ACCOUNT if default.name == "youtube" else None
+    return STORE_ACCOUNT if default.name == "youtube" else None
 
 
 async def credentials_state(session: AsyncSession, default: Publisher) -> str:
