@@ -23,6 +23,7 @@ from faceless.security.body_rules import build_body_rules
 from faceless.security.headers import build_header_policy
 from faceless.settings import HttpSettings, Settings
 from tests.fixtures import free_port
+from tests.media.samples import write_video
 from tests.nginx.conftest import Stack
 from tests.nginx.server import NginxServer, trusting
 from tests.security.tls.helpers import (
@@ -268,3 +269,32 @@ def test_nginx_502_without_upstream_carries_each_header_once(
     assert response.status_code == 502
     assert response.json()["title"] == "Bad Gateway"
     assert_headers_once(response, HTTPS_HEADERS)
+
+
+def test_media_uploads_pass_nginx_unbuffered_up_to_max_media_bytes(
+    nginx_stack: Stack, tmp_path: Path
+) -> None:
+    """Over the upload limit but within MAX_MEDIA_BYTES: the app answers, before the body."""
+    announced = client_max_body_size(Settings()) + 1024 * 1024
+    head = (
+        f"PUT /api/v1/videos/{uuid.uuid4()}/media HTTP/1.1\r\nHost: localhost\r\n"
+        f"Authorization: Bearer {nginx_stack.admin_token}\r\nContent-Type: video/mp4\r\n"
+        f"Content-Length: {announced}\r\n\r\n"
+    ).encode()
+    ctx = ssl.create_default_context(cafile=str(nginx_stack.certs.ca_cert))
+    with (
+        socket.create_connection(("127.0.0.1", nginx_stack.nginx.https_port), timeout=15) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
+        tls.sendall(head + b"\0" * (64 * 1024))
+        status_line = tls.recv(65536).split(b"\r\n", 1)[0]
+    # The app's gate (no such video), not nginx's 413: the body was never all sent.
+    assert status_line == b"HTTP/1.1 404 Not Found"
+    mp4 = write_video(tmp_path / "clip.mp4").read_bytes()
+    auth = {"Authorization": f"Bearer {nginx_stack.admin_token}"}
+    with nginx_stack.client() as http:
+        video = http.post("/api/v1/videos", headers=auth, json={"title": "via nginx"}).json()
+        url = f"/api/v1/videos/{video['id']}/media"
+        response = http.put(url, headers={**auth, "Content-Type": "video/mp4"}, content=mp4)
+        assert response.status_code == 200, response.text
+        assert http.get(url, headers=auth).content == mp4

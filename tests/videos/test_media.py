@@ -93,6 +93,11 @@ async def test_media_upload_download_replace(
     assert download.headers["content-type"] == "video/webm" and download.content == webm
     assert files_under(services.settings) == [f"media/{video_id}"]
     assert (await audit_actions(services)).count("video.media_upload") == 2
+    # The video shows what it holds, in its own document and in the list.
+    video = (await accounts.client.get(f"{VIDEOS}/{video_id}", headers=auth)).json()
+    assert video["media"] == response.json() and video["thumbnail"] is None
+    (listed,) = (await accounts.client.get(VIDEOS, headers=auth)).json()["items"]
+    assert listed == video
 
 
 async def test_no_media_is_a_404(accounts: Accounts) -> None:
@@ -222,6 +227,8 @@ async def test_thumbnails(accounts: Accounts, services: Runtime) -> None:
         assert stored.read_bytes() == data
     assert files_under(services.settings) == [f"thumbnails/{video_id}"]
     assert "video.thumbnail_upload" in await audit_actions(services)
+    video = (await accounts.client.get(f"{VIDEOS}/{video_id}", headers=auth)).json()
+    assert video["thumbnail"] == response.json() and video["media"] is None
 
 
 async def test_deleting_the_video_removes_its_files(

@@ -21,6 +21,7 @@ async def test_defaults_set_and_clear(accounts: Accounts) -> None:
     auth = await accounts.headers("discloser")
     created = (await accounts.client.post(VIDEOS, headers=auth, json={"title": "t"})).json()
     assert {key: created[key] for key in DEFAULTS} == DEFAULTS
+    assert created["media"] is None and created["thumbnail"] is None
     url = f"{VIDEOS}/{created['id']}"
     changes = {
         "made_for_kids": True,

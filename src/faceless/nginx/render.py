@@ -360,6 +360,7 @@ def _context(settings: Settings, options: NginxOptions) -> dict[str, Any]:
         "timeouts": options.timeouts,
         "upstream_keepalive": options.upstream_keepalive,
         "max_upload_bytes": settings.http.max_upload_bytes,
+        "max_media_bytes": settings.http.max_media_bytes,
         "client_max_body_size": client_max_body_size(settings),
         "login": _login_context(options),
         "bounds": _bounds_context(settings, options),
