@@ -114,6 +114,8 @@ class FakeYouTube:
         self.thumbnails: list[Upload] = []
         self.puts: list[str] = []  # every Content-Range received, in order
         self.faults: dict[str, list[Fault | None]] = {}
+        # Where session URIs point (a test sets another origin to see the client refuse).
+        self.session_origin: str | None = None
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
         self._server.daemon_threads = True
@@ -207,7 +209,8 @@ class FakeYouTube:
             return 400, {}, google_error(400, "invalidContentType", "Invalid media type")
         upload_id = secrets.token_urlsafe(16)
         self.sessions[upload_id] = Session(resource, headers, total)
-        location = f"{self.url}{INSERT}?uploadType=resumable&upload_id={upload_id}"
+        origin = self.session_origin or self.url
+        location = f"{origin}{INSERT}?uploadType=resumable&upload_id={upload_id}"
         return 200, {"Location": location}, None
 
     def finish(self, session: Session) -> dict[str, Any]:

@@ -275,6 +275,17 @@ async def test_captions_or_thumbnail_failing_does_not_fail_the_published_video(
     assert len(google.videos) == 1
 
 
+async def test_a_session_uri_on_another_origin_is_never_sent_the_token(
+    google: FakeYouTube, tmp_path: Path
+) -> None:
+    video_id = uuid.uuid4()
+    write_media(tmp_path / "media", video_id, 1000)
+    google.session_origin = "http://localhost:9"  # not the upload base URL's origin
+    with pytest.raises(PublishError, match="unexpected host"):
+        await make_publisher(google, tmp_path / "media").publish(package_for(video_id))
+    assert not google.puts
+
+
 async def test_missing_media_fails_before_any_request(google: FakeYouTube, tmp_path: Path) -> None:
     with pytest.raises(PublishError, match="No media has been uploaded"):
         await make_publisher(google, tmp_path / "media").publish(package_for(uuid.uuid4()))

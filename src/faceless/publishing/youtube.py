@@ -120,24 +120,31 @@ class YouTubePublisher:
             raise PublishError("No media has been uploaded for this video.")
         if size == 0:
             raise PublishError("The rendered video file is empty.")
-        async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
-            api = YouTubeApi(client, self.oauth, self._tokens, self._retry)
-            try:
-                session_uri = await self._start_session(api, package, size)
-            except QuotaExceededError as exc:
-                raise PublishDeferredError(
-                    str(exc), not_before=next_reset(utcnow()), quota_spent=True
-                ) from exc
-            except RateLimitedError as exc:
-                raise PublishDeferredError(
-                    str(exc), not_before=utcnow() + RATE_LIMIT_PAUSE
-                ) from exc
-            video_id = await self._upload(api, session_uri, media, size)
-            details = {}
-            if package.captions_vtt is not None:
-                details["captions"] = await self._captions(api, video_id, package)
-            if package.thumbnail_path is not None:
-                details["thumbnail"] = await self._thumbnail(api, video_id, package)
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout, follow_redirects=False) as client:
+                api = YouTubeApi(client, self.oauth, self._tokens, self._retry)
+                return await self._publish(api, package, media, size)
+        except httpx.HTTPError as exc:
+            # Transport failures are retried below; this is what escaped them.
+            raise PublishError("YouTube could not be reached.") from exc
+
+    async def _publish(
+        self, api: YouTubeApi, package: PublishPackage, media: Path, size: int
+    ) -> PublishReceipt:
+        try:
+            session_uri = await self._start_session(api, package, size)
+        except QuotaExceededError as exc:
+            raise PublishDeferredError(
+                str(exc), not_before=next_reset(utcnow()), quota_spent=True
+            ) from exc
+        except RateLimitedError as exc:
+            raise PublishDeferredError(str(exc), not_before=utcnow() + RATE_LIMIT_PAUSE) from exc
+        video_id = await self._upload(api, session_uri, media, size)
+        details = {}
+        if package.captions_vtt is not None:
+            details["captions"] = await self._captions(api, video_id, package)
+        if package.thumbnail_path is not None:
+            details["thumbnail"] = await self._thumbnail(api, video_id, package)
         return PublishReceipt(self.name, f"youtube:{video_id}", details=details)
 
     def _upload_url(self, resource: str) -> str:
