@@ -9,15 +9,13 @@ read through :mod:`faceless.secrets`.
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -26,6 +24,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from faceless.loopback import https_unless_loopback
 
 
 class Environment(StrEnum):
@@ -278,22 +278,32 @@ class AnthropicSettings(_Group):
     def _key_only_over_tls(cls, value: str) -> str:
         # The API key travels in a header: plain http only to this host (a local proxy or
         # a test double), never across a network.
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError("ANTHROPIC_BASE_URL must be an https:// URL")
-        if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-            raise ValueError("ANTHROPIC_BASE_URL must be https:// unless it is on this host")
-        return value.rstrip("/")
+        return https_unless_loopback("ANTHROPIC_BASE_URL", value)
 
 
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback address: where plain http cannot leave this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+class YouTubeSettings(_Group):
+    """Where the YouTube publisher talks to Google (tokens travel there: https unless on
+    this host), and its per-account daily quota."""
+
+    api_base_url: str = Field(
+        default="https://www.googleapis.com", validation_alias="YOUTUBE_API_BASE_URL"
+    )
+    upload_base_url: str = Field(
+        default="https://www.googleapis.com/upload", validation_alias="YOUTUBE_UPLOAD_BASE_URL"
+    )
+    token_url: str = Field(
+        default="https://oauth2.googleapis.com/token", validation_alias="YOUTUBE_TOKEN_URL"
+    )
+    # Google's default project quota; one upload with captions and thumbnail costs 2,050.
+    daily_quota_units: int = Field(
+        default=10_000, ge=1, le=100_000_000, validation_alias="YOUTUBE_DAILY_QUOTA_UNITS"
+    )
+
+    @field_validator("api_base_url", "upload_base_url", "token_url")
+    @classmethod
+    def _credentials_only_over_tls(cls, value: str, info: ValidationInfo) -> str:
+        field = cls.model_fields[info.field_name or ""]
+        return https_unless_loopback(str(field.validation_alias), value)
 
 
 class BackupSettings(_Group):
@@ -322,6 +332,7 @@ class Settings(BaseModel):
     tls: TlsSettings = Field(default_factory=TlsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     anthropic: AnthropicSettings = Field(default_factory=AnthropicSettings)
+    youtube: YouTubeSettings = Field(default_factory=YouTubeSettings)
     backup: BackupSettings = Field(default_factory=BackupSettings)
 
     @property

@@ -20,7 +20,7 @@ async def test_health_and_readiness(client: httpx.AsyncClient) -> None:
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"database": "ok", "queue": "ok", "secrets": "ok"},
+        "checks": {"database": "ok", "queue": "ok", "secrets": "ok", "publisher": "ok"},
     }
 
 

@@ -26,6 +26,7 @@ async def test_schedule_lifecycle(accounts: Accounts, services: Runtime) -> None
     assert created.status_code == 201
     schedule = created.json()
     assert schedule["status"] == "pending" and schedule["job_id"] is None
+    assert schedule["detail"] is None  # nothing to say yet
     assert (await accounts.client.get(f"/api/v1/videos/{video['id']}", headers=auth)).json()[
         "status"
     ] == "scheduled"

@@ -16,6 +16,7 @@ import typer
 
 from faceless.cli.preflight import require_valid_secrets
 from faceless.db.session import transaction
+from faceless.publishing.check import CheckResult, check_publisher
 from faceless.publishing.credentials import CredentialsError, parse_credentials, set_credentials
 from faceless.runtime.container import build_runtime
 from faceless.settings import Settings, load_settings
@@ -69,3 +70,21 @@ def set_credentials_cmd(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"stored {provider.value} credentials for account {account.strip()}")
+
+
+async def _check(settings: Settings) -> CheckResult:
+    runtime = build_runtime(settings)
+    try:
+        return await check_publisher(settings, runtime.sessions, runtime.publisher)
+    finally:
+        await runtime.engine.dispose()
+
+
+@app.command("check")
+def check_cmd() -> None:
+    """Ask Google whether the active YouTube credentials work (a token refresh and one
+    channels.list call). Exit 0 usable, 1 refused, 2 unreachable. Never prints a value."""
+    settings = require_valid_secrets(load_settings())
+    result = asyncio.run(_check(settings))
+    typer.echo(result.message, err=result.outcome != 0)
+    raise typer.Exit(int(result.outcome))

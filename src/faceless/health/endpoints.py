@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from faceless.api.deps import RuntimeDep
-from faceless.health.service import readiness
+from faceless.health.service import is_ready, readiness
 from faceless.schemas import ResponseModel
 
 router = APIRouter(tags=["health"])
@@ -37,7 +37,7 @@ async def health() -> Liveness:
 )
 async def ready(runtime: RuntimeDep) -> Readiness | JSONResponse:
     checks = await readiness(runtime)
-    if all(state == "ok" for state in checks.values()):
+    if is_ready(checks):
         return Readiness(status="ready", checks=checks)
     body = Readiness(status="not ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=503)

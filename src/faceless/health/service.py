@@ -15,9 +15,11 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from faceless.db.engine import ping
+from faceless.publishing.base import Publisher
+from faceless.publishing.status import credentials_state
 from faceless.secrets import SecretManager
 from faceless.worker.queue import JobQueue
 
@@ -60,6 +62,12 @@ class ReadinessTarget(Protocol):
     @property
     def secrets(self) -> SecretManager: ...
 
+    @property
+    def read_sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def publisher(self) -> Publisher: ...
+
 
 async def _database(target: ReadinessTarget) -> str:
     await ping(target.engine)
@@ -76,12 +84,25 @@ async def _secrets(target: ReadinessTarget) -> str:
     return "ok" if not failing else "unavailable: " + ", ".join(sorted(failing))
 
 
+async def _publisher(target: ReadinessTarget) -> str:
+    async with target.read_sessions() as session:
+        return await credentials_state(session, target.publisher)
+
+
 Check = Callable[[ReadinessTarget], Awaitable[str]]
 CHECKS: dict[str, Check] = {
     "database": _database,
     "queue": _queue,
     "secrets": _secrets,
+    "publisher": _publisher,
 }
+# Reported, but not a reason to take the instance out of rotation: refused publisher
+# credentials stop publishing only, and need an operator, not a restart.
+ADVISORY = frozenset({"publisher"})
+
+
+def is_ready(checks: dict[str, str]) -> bool:
+    return all(state == "ok" for name, state in checks.items() if name not in ADVISORY)
 
 
 async def _run(check: Check, target: ReadinessTarget) -> str:

@@ -5,6 +5,8 @@ from faceless.models.auth_session import AuthSession, RefreshToken
 from faceless.models.job import Job, JobKind, JobStatus
 from faceless.models.login_throttle import LoginThrottle
 from faceless.models.publisher_credential import PublisherCredential
+from faceless.models.publisher_quota import PublisherQuotaUsage
+from faceless.models.publisher_status import PublisherStatus
 from faceless.models.schedule import Schedule, ScheduleStatus
 from faceless.models.user import Role, User
 from faceless.models.video import Privacy, Video, VideoStatus
@@ -19,6 +21,8 @@ __all__ = [
     "LoginThrottle",
     "Privacy",
     "PublisherCredential",
+    "PublisherQuotaUsage",
+    "PublisherStatus",
     "RefreshToken",
     "Role",
     "Schedule",

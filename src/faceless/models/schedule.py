@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy import ForeignKey, Index, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from faceless.db.base import Base, StrEnumColumn, UtcDateTime, UuidPrimaryKey, utcnow
@@ -45,3 +45,7 @@ class Schedule(UuidPrimaryKey, Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Set once by the scheduler that wins the claim; the claim is the exactly-once guard.
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Why the schedule is waiting or failed, for its owner (null when there is nothing to say).
+    detail: Mapped[str | None] = mapped_column(Text)
+    # A deferred schedule (the day's quota, a rate limit) is not due before this time.
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)

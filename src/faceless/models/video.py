@@ -56,3 +56,5 @@ class Video(UuidPrimaryKey, Timestamps, Base):
     thumbnail_size: Mapped[int | None] = mapped_column(Integer, default=None)
     thumbnail_width: Mapped[int | None] = mapped_column(Integer, default=None)
     thumbnail_height: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Set when the YouTube publisher published it (the id in https://youtu.be/<id>).
+    youtube_id: Mapped[str | None] = mapped_column(String(32), default=None)

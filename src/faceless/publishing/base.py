@@ -20,6 +20,20 @@ class PublishError(Exception):
     """Publishing failed; the message is safe to show the video's owner."""
 
 
+class PublishDeferredError(PublishError):
+    """Not now, and nothing went out: publish again at ``not_before`` (message says why)."""
+
+    def __init__(self, message: str, *, not_before: datetime, quota_spent: bool = False) -> None:
+        super().__init__(message)
+        self.not_before = not_before
+        # The provider said the day's quota is gone (not merely a rate limit).
+        self.quota_spent = quota_spent
+
+
+class CredentialsRefusedError(PublishError):
+    """The provider refused the account's credentials (OAuth ``invalid_grant``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class PublishPackage:
     video_id: uuid.UUID

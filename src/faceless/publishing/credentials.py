@@ -121,6 +121,8 @@ async def set_credentials(
     else:
         _replace(row, document)
     await session.flush()
+    # New credentials: whatever the provider said about the old ones no longer holds.
+    await repository.set_status(session, provider, account, invalid_at=None, detail=None)
     await record(
         session,
         action="publisher.credentials_set",
@@ -145,3 +147,12 @@ async def get_credentials(session: AsyncSession, provider: str) -> dict[str, str
         return None
     # The load event has opened the envelope (a DecryptionError names the row if not).
     return parse_credentials(provider, row.credentials)
+
+
+async def get_account(session: AsyncSession, provider: str) -> tuple[str, dict[str, str]] | None:
+    """The most recently updated ``provider`` account's name and decrypted credentials."""
+    _check_provider(provider)
+    row = await repository.newest(session, provider)
+    if row is None:
+        return None
+    return row.account, parse_credentials(provider, row.credentials)

@@ -18,6 +18,9 @@ from faceless.secrets import SecretManager
 from faceless.secrets.base import Secret
 from faceless.settings import Settings
 
+# The account name quota and credential status are kept under for the secret store's trio.
+STORE_ACCOUNT = "default"
+
 
 class PublisherConfigError(RuntimeError):
     pass
@@ -50,14 +53,20 @@ def create_publisher(settings: Settings, secrets: SecretManager | None = None) -
                 client_secret=client_secret,
                 refresh_token=refresh_token,
                 media_dir=settings.paths.media,
+                settings=settings.youtube,
+                account=STORE_ACCOUNT,
             )
     return OutboxPublisher(settings.paths.outbox)
 
 
 def select_publisher(
-    default: Publisher, settings: Settings, youtube: Mapping[str, str] | None
+    default: Publisher,
+    settings: Settings,
+    youtube: Mapping[str, str] | None,
+    account: str = STORE_ACCOUNT,
 ) -> Publisher:
-    """YouTube with ``youtube`` (validated credentials from the database), else ``default``."""
+    """YouTube with ``youtube`` (validated credentials of the database's ``account``), else
+    ``default``."""
     if youtube is None:
         return default
     from faceless.publishing.credentials import PROVIDER_KEYS
@@ -72,6 +81,8 @@ def select_publisher(
         client_secret=client_secret,
         refresh_token=refresh_token,
         media_dir=settings.paths.media,
+        settings=settings.youtube,
+        account=account,
     )
 
 

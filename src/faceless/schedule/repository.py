@@ -17,6 +17,11 @@ def _pending_unclaimed() -> Any:
     return (Schedule.status == ScheduleStatus.PENDING) & Schedule.claimed_at.is_(None)
 
 
+def _not_held_back(now: datetime) -> Any:
+    """Not deferred, or deferred to a time that has come."""
+    return Schedule.not_before.is_(None) | (Schedule.not_before <= now)
+
+
 def _owner_enabled() -> Any:
     """A disabled owner's schedules are never claimed, so they never publish."""
     return exists().where(User.id == Schedule.owner_id, User.disabled.is_(False))
@@ -73,7 +78,9 @@ async def due_ids(session: AsyncSession, *, now: datetime, limit: int) -> Sequen
     """Due schedules nobody claimed yet, oldest first. Read without locks: the claim decides."""
     query = (
         select(Schedule.id)
-        .where(_pending_unclaimed(), Schedule.publish_at <= now, _owner_enabled())
+        .where(
+            _pending_unclaimed(), Schedule.publish_at <= now, _not_held_back(now), _owner_enabled()
+        )
         .order_by(Schedule.publish_at)
         .limit(limit)
     )
@@ -95,6 +102,7 @@ async def claim_due(
             Schedule.id == schedule_id,
             _pending_unclaimed(),
             Schedule.publish_at <= now,
+            _not_held_back(now),
             _owner_enabled(),
         )
         .values(claimed_at=now)
@@ -128,15 +136,51 @@ async def pending_with_cancelled_job(session: AsyncSession, *, limit: int) -> Se
     return (await session.scalars(query)).all()
 
 
+async def defer(
+    session: AsyncSession,
+    *,
+    job_id: uuid.UUID,
+    not_before: datetime,
+    detail: str,
+) -> bool:
+    """Hand the schedule of publish job ``job_id`` back to the schedulers for later.
+
+    Unclaimed and unlinked, so a scheduler claims it again (with a new job) once
+    ``not_before`` has come, and the API may cancel it meanwhile. False when the
+    schedule is no longer this job's pending one.
+    """
+    result = await session.execute(
+        update(Schedule)
+        .where(Schedule.job_id == job_id, Schedule.status == ScheduleStatus.PENDING)
+        .values(claimed_at=None, job_id=None, not_before=not_before, detail=detail)
+        .execution_options(synchronize_session=False)
+    )
+    return affected_rows(result) == 1
+
+
+async def job_error(session: AsyncSession, job_id: uuid.UUID) -> str | None:
+    """The error a failed job recorded (written for its owner)."""
+    return await session.scalar(select(Job.error).where(Job.id == job_id))
+
+
+async def job_result(session: AsyncSession, job_id: uuid.UUID) -> str | None:
+    """A finished job's result text (the ORM load opens the encrypted column)."""
+    job = await session.get(Job, job_id)
+    return job.result if job is not None else None
+
+
 __all__ = [
     "add",
     "cancel_if_pending",
     "cancel_pending_for_video",
     "claim_due",
+    "defer",
     "due_ids",
     "get_by_job",
     "get_visible",
     "has_pending",
+    "job_error",
+    "job_result",
     "list_visible",
     "pending_of_owner",
     "pending_with_cancelled_job",
@@ -147,7 +191,9 @@ async def oldest_overdue(session: AsyncSession, *, now: datetime) -> datetime | 
     """The earliest ``publish_at`` of a schedule that is due but not yet published."""
     result = await session.scalar(
         select(func.min(Schedule.publish_at)).where(
-            Schedule.status == ScheduleStatus.PENDING, Schedule.publish_at <= now
+            Schedule.status == ScheduleStatus.PENDING,
+            Schedule.publish_at <= now,
+            _not_held_back(now),
         )
     )
     return result if isinstance(result, datetime) else None

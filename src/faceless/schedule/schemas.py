@@ -22,4 +22,6 @@ class ScheduleOut(ResponseModel):
     privacy: Privacy | None
     status: ScheduleStatus
     job_id: uuid.UUID | None
+    # Why it waits (quota, rate limit) or why it failed; null when there is nothing to say.
+    detail: str | None
     created_at: UtcDatetime

@@ -29,10 +29,11 @@ from faceless.db.encryption import open_column
 from faceless.db.session import after_commit, transaction
 from faceless.metrics.instruments import SCHEDULE_PUBLISH_DELAY
 from faceless.models import Job, JobKind, JobStatus, Schedule, ScheduleStatus, Video, VideoStatus
-from faceless.publishing.base import PublishError, PublishPackage
-from faceless.publishing.credentials import get_credentials
+from faceless.publishing.base import PublishPackage
+from faceless.publishing.credentials import get_account
 from faceless.publishing.factory import select_publisher
 from faceless.schedule import repository
+from faceless.schedule.publishing import publish_package
 from faceless.settings import PathSettings
 from faceless.speech import InvalidTranscriptError, from_json_dict, to_srt, to_vtt
 from faceless.users import repository as users_repository
@@ -65,15 +66,15 @@ async def run_publish(ctx: JobContext, job: ClaimedJob, monitor: JobMonitor) -> 
             raise JobError("The video no longer exists.")
         package = await _package(session, schedule, video, ctx.settings.paths)
         # Credentials stored in the database win over the secret store's (or the outbox).
-        youtube = await get_credentials(session, "youtube")
-    publisher = select_publisher(ctx.publisher, ctx.settings, youtube)
+        stored = await get_account(session, "youtube")
+    if stored is None:
+        publisher = select_publisher(ctx.publisher, ctx.settings, None)
+    else:
+        publisher = select_publisher(ctx.publisher, ctx.settings, stored[1], stored[0])
     # Last look at the job before the step that cannot be undone.
     await monitor.beat(0.5)
     monitor.raise_if_stopped()
-    try:
-        receipt = await publisher.publish(package)
-    except PublishError as exc:
-        raise JobError(str(exc)) from exc
+    receipt = await publish_package(ctx, job.id, publisher, package)
     logger.info(
         "schedule %s published by %s (already: %s)",
         schedule.id,
@@ -129,7 +130,10 @@ async def on_succeeded(session: AsyncSession, job: ClaimedJob) -> None:
     if schedule is None:
         return
     schedule.status = ScheduleStatus.PUBLISHED
-    delay = max(0.0, (utcnow() - schedule.publish_at).total_seconds())
+    schedule.detail = None
+    # A deferred schedule's delay counts from when it was allowed to go out.
+    due = max(schedule.publish_at, schedule.not_before or schedule.publish_at)
+    delay = max(0.0, (utcnow() - due).total_seconds())
 
     async def observe_delay() -> None:
         SCHEDULE_PUBLISH_DELAY.observe(delay)
@@ -138,9 +142,24 @@ async def on_succeeded(session: AsyncSession, job: ClaimedJob) -> None:
     video = await _video_of(session, schedule)
     if video is not None:
         video.status = VideoStatus.PUBLISHED
+        youtube_id = _youtube_id(await repository.job_result(session, job.id))
+        if youtube_id is not None:
+            video.youtube_id = youtube_id
         if schedule.privacy is not None:
             video.privacy = schedule.privacy
     await session.flush()
+
+
+def _youtube_id(result: str | None) -> str | None:
+    """The video id in a YouTube receipt (``"reference": "youtube:<id>"``), else None."""
+    try:
+        reference = orjson.loads(result or "null")
+    except orjson.JSONDecodeError:
+        return None
+    value = reference.get("reference") if isinstance(reference, dict) else None
+    if isinstance(value, str) and value.startswith("youtube:"):
+        return value.removeprefix("youtube:")[:32]
+    return None
 
 
 async def on_failed(session: AsyncSession, job: ClaimedJob) -> None:
@@ -148,6 +167,7 @@ async def on_failed(session: AsyncSession, job: ClaimedJob) -> None:
     if schedule is None or schedule.status != ScheduleStatus.PENDING:
         return
     schedule.status = ScheduleStatus.FAILED
+    schedule.detail = await repository.job_error(session, job.id)
     video = await _video_of(session, schedule)
     if video is not None:
         video.status = VideoStatus.FAILED

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from faceless.loopback import is_loopback_host
 from faceless.secrets.errors import SecretsConfigError
-from faceless.settings import is_loopback_host
 
 
 def check_addr(addr: str, *, ca_file: object, allow_plain_http: bool) -> str:

@@ -78,6 +78,8 @@ class VideoOut(ResponseModel):
     # Additions: what has been uploaded (null until then).
     media: MediaOut | None = None
     thumbnail: ThumbnailOut | None = None
+    # The YouTube video id once the YouTube publisher has published it; null otherwise.
+    youtube_id: str | None = None
 
     @model_validator(mode="before")
     @classmethod
