@@ -4,6 +4,7 @@ from faceless.models.audit_event import AuditEvent, AuditHead
 from faceless.models.auth_session import AuthSession, RefreshToken
 from faceless.models.job import Job, JobKind, JobStatus
 from faceless.models.login_throttle import LoginThrottle
+from faceless.models.mfa import RecoveryCode, TotpCredential
 from faceless.models.publisher_credential import PublisherCredential
 from faceless.models.schedule import Schedule, ScheduleStatus
 from faceless.models.user import Role, User
@@ -19,10 +20,12 @@ __all__ = [
     "LoginThrottle",
     "Privacy",
     "PublisherCredential",
+    "RecoveryCode",
     "RefreshToken",
     "Role",
     "Schedule",
     "ScheduleStatus",
+    "TotpCredential",
     "User",
     "Video",
     "VideoStatus",
