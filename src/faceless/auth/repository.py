@@ -102,3 +102,16 @@ async def lock_throttle(session: AsyncSession, username: str) -> LoginThrottle:
 
 async def clear_throttle(session: AsyncSession, username: str) -> None:
     await session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))
+
+
+async def release_attempt(session: AsyncSession, username: str) -> None:
+    """Take back one attempt counted in advance that turned out not to be a failure.
+
+    It had been refused had the name been locked when it was counted, so a lock
+    present now was started by it (or by a failure counted after it): it goes too.
+    """
+    await session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.username == username, LoginThrottle.failures > 0)
+        .values(failures=LoginThrottle.failures - 1, locked_until=None)
+    )

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -63,6 +65,8 @@ class Runtime:
     secret_events: list[SecretEvent] = field(default_factory=list)
     # The latest answer of each readiness check: backends are asked at most every 5 s.
     readiness_cache: ReadinessCache = field(default_factory=ReadinessCache)
+    # Wall-clock seconds that one-time (TOTP) codes are checked against; tests set it.
+    clock: Callable[[], float] = time.time
 
     _secret_flush: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
 

@@ -5,6 +5,10 @@ Design: HS256 only (the algorithm is pinned on decode, never read from the token
 embedded keys); ``typ`` is checked so no other token kind passes as an access
 token; ``iss``, ``aud``, ``exp``, ``iat``, ``jti``, ``sub`` and ``sid`` are all
 required. Refresh tokens are opaque random strings, not JWTs (see auth.service).
+
+The mfa token (the first half of a sign-in with a second factor) is a JWT of its own
+kind: ``typ`` ``mfa+jwt``, audience ``<audience>:mfa``, no ``sid``, so it is refused
+wherever an access token is asked for, and an access token is refused where it is.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 
@@ -20,7 +25,9 @@ from faceless.crypto.keys import Keyring
 
 ALGORITHM = "HS256"
 ACCESS_TYPE = "access+jwt"
+MFA_TYPE = "mfa+jwt"
 _REQUIRED = ["exp", "iat", "iss", "aud", "jti", "sub", "sid"]
+_MFA_REQUIRED = ["exp", "iat", "iss", "aud", "jti", "sub", "gen"]
 
 
 class InvalidTokenError(Exception):
@@ -33,6 +40,13 @@ class AccessClaims:
     session_id: uuid.UUID
     jti: str
     expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class MfaClaims:
+    user_id: uuid.UUID
+    # The user's MFA generation when the token was issued: a bump ends the token.
+    generation: int
 
 
 class TokenCodec:
@@ -62,30 +76,69 @@ class TokenCodec:
         headers = {"kid": self._keyring.current_kid, "typ": ACCESS_TYPE}
         return jwt.encode(payload, self._keyring.current, algorithm=ALGORITHM, headers=headers)
 
+    @property
+    def mfa_audience(self) -> str:
+        return f"{self.audience}:mfa"
+
+    def issue_mfa(
+        self, *, user_id: uuid.UUID, generation: int, now: datetime, lifetime: timedelta
+    ) -> str:
+        payload = {
+            "iss": self.issuer,
+            "aud": self.mfa_audience,
+            "sub": str(user_id),
+            "gen": generation,
+            "iat": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "jti": secrets.token_urlsafe(16),
+        }
+        headers = {"kid": self._keyring.current_kid, "typ": MFA_TYPE}
+        return jwt.encode(payload, self._keyring.current, algorithm=ALGORITHM, headers=headers)
+
     def decode(self, token: str) -> AccessClaims:
+        claims = self._verified(token, ACCESS_TYPE, self.audience, _REQUIRED)
         try:
-            header = jwt.get_unverified_header(token)
-            kid = header.get("kid")
-            if header.get("typ") != ACCESS_TYPE or not isinstance(kid, str):
-                raise InvalidTokenError("wrong token type or missing kid")
-            key = self._keyring.keys.get(kid)
-            if key is None:
-                raise InvalidTokenError("unknown kid")
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                options={"require": _REQUIRED},
-                leeway=5,
-            )
             return AccessClaims(
                 user_id=uuid.UUID(claims["sub"]),
                 session_id=uuid.UUID(claims["sid"]),
                 jti=str(claims["jti"]),
                 expires_at=int(claims["exp"]),
             )
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InvalidTokenError(type(exc).__name__) from None
+
+    def decode_mfa(self, token: str) -> MfaClaims:
+        claims = self._verified(token, MFA_TYPE, self.mfa_audience, _MFA_REQUIRED)
+        generation = claims["gen"]
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise InvalidTokenError("generation is not an integer")
+        try:
+            return MfaClaims(user_id=uuid.UUID(claims["sub"]), generation=generation)
+        except (ValueError, TypeError) as exc:
+            raise InvalidTokenError(type(exc).__name__) from None
+
+    def _verified(
+        self, token: str, kind: str, audience: str, required: list[str]
+    ) -> dict[str, Any]:
+        """The claims of a token of ``kind`` for ``audience``, signature and times checked."""
+        try:
+            header = jwt.get_unverified_header(token)
+            kid = header.get("kid")
+            if header.get("typ") != kind or not isinstance(kid, str):
+                raise InvalidTokenError("wrong token type or missing kid")
+            key = self._keyring.keys.get(kid)
+            if key is None:
+                raise InvalidTokenError("unknown kid")
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=self.issuer,
+                options={"require": required},
+                leeway=5,
+            )
+            return claims
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(type(exc).__name__) from None
         except (ValueError, TypeError, KeyError) as exc:

@@ -33,8 +33,7 @@ AUDIT_ROLE = "pgaudit_admin"
 
 # Literal statements only (tests/static rejects SQL assembled from strings).
 RUNTIME_GRANT = (
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON totp_credentials, recovery_codes"
-    " TO faceless_runtime"
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON totp_credentials, recovery_codes TO faceless_runtime"
 )
 AUDIT_GRANT = (
     "GRANT SELECT (secret, pending_secret), INSERT (secret, pending_secret),"
