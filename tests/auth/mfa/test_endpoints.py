@@ -20,6 +20,7 @@ from tests.auth.mfa.support import (
     ME,
     T0,
     TOTP,
+    WRONG_PASSWORD,
     bearer,
     code,
     enroll,
@@ -48,7 +49,7 @@ async def test_enrollment_needs_the_password_and_a_first_code(
     await accounts.create("mia")
     auth = bearer(await accounts.login("mia"))
     client = accounts.client
-    wrong = await client.post(TOTP, headers=auth, json={"password": "not the password"})
+    wrong = await client.post(TOTP, headers=auth, json={"password": WRONG_PASSWORD})
     assert_problem(wrong, 400)
     assert await mfa_rows(services) == {"totp": [], "recovery": []}
     assert_problem(await client.post(TOTP, headers=auth, json={}), 422)
@@ -177,7 +178,7 @@ async def test_disabling_needs_the_password_and_a_code(
     clock.now = T0 + 60
     before = await mfa_rows(services)
     for body in (
-        {"password": "not the password", "code": code(secret, clock.now)},
+        {"password": WRONG_PASSWORD, "code": code(secret, clock.now)},
         {"password": PASSWORD, "code": code(secret, T0 + 300)},
         {"password": PASSWORD, "code": "aaaa-bbbb-cccc-dddd"},
     ):

@@ -23,6 +23,7 @@ from tests.auth.mfa.support import (
     LOGIN,
     T0,
     TOTP,
+    WRONG_PASSWORD,
     bearer,
     code,
     enroll,
@@ -144,7 +145,9 @@ async def test_wrong_password_or_code_on_management_counts_toward_the_lockout(
     auth = bearer(await accounts.login("meg"))
     client = accounts.client
     for _ in range(3):
-        assert_problem(await client.post(TOTP, headers=auth, json={"password": "nope nope"}), 400)
+        assert_problem(
+            await client.post(TOTP, headers=auth, json={"password": WRONG_PASSWORD}), 400
+        )
     started = await client.post(TOTP, headers=auth, json={"password": PASSWORD})
     assert started.status_code == 200
     assert await failures(services, "meg") == 0  # MFA not active yet: the password resets
@@ -170,7 +173,7 @@ async def test_with_mfa_active_a_right_password_change_keeps_the_count(
     changed = await client.post(
         "/api/v1/users/me/password",
         headers=auth,
-        json={"current_password": PASSWORD, "new_password": "another long secret 7"},
+        json={"current_password": PASSWORD, "new_password": PASSWORD + " 7"},
     )
     assert changed.status_code == 204
     assert await failures(services, "pia") == 2

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
 
 import pyotp
 
@@ -27,7 +28,7 @@ ISSUER = "FacelessYouTube"
 RECOVERY_CODE_COUNT = 10
 
 _TOTP_CODE = re.compile(r"[0-9]{6}")
-_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+_BASE32 = string.ascii_lowercase + "234567"  # RFC 4648 base32, lower case
 _RECOVERY_LENGTH = 16  # x 5 bits = 80 bits
 _RECOVERY_CODE = re.compile(rf"[{_BASE32}]{{{_RECOVERY_LENGTH}}}")
 _RECOVERY_PURPOSE = b"faceless/recovery-code/v1\x00"

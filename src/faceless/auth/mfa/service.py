@@ -40,7 +40,7 @@ from faceless.models import TotpCredential, User
 from faceless.security.tokens import InvalidTokenError
 
 WRONG_CODE = "The code is not correct."
-WRONG_PASSWORD_OR_CODE = "The password or the code is not correct."  # noqa: S105 - a message
+NOT_ACCEPTED = "The password or the code is not correct."
 MFA_TOKEN_INVALID = "The sign-in attempt is invalid or has ended; sign in again."  # noqa: S105
 LOCKED = "Too many failed sign-ins; try again later."
 
@@ -170,7 +170,7 @@ async def disable(
     async with transaction(runtime.sessions) as session:
         if not (password_ok and await _second_factor(session, runtime, current, code)):
             await _failed(session, user, "auth.mfa_disabled", ctx)
-            return AuthFailure(ProblemError(400, WRONG_PASSWORD_OR_CODE))
+            return AuthFailure(ProblemError(400, NOT_ACCEPTED))
         await repository.disable_totp(session, user.id)
         await auth_repository.clear_throttle(session, user.username)
         await record(
