@@ -8,6 +8,7 @@ Time is driven by moving ``locked_until`` into the past, as tests/security does.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -177,3 +178,26 @@ async def test_with_mfa_active_a_right_password_change_keeps_the_count(
     )
     assert changed.status_code == 204
     assert await failures(services, "pia") == 2
+
+
+async def test_one_code_sent_at_once_on_many_sign_ins_is_accepted_once(
+    accounts: Accounts, services: Runtime
+) -> None:
+    clock = install_clock(services)
+    secret, recovery = await enroll(accounts, "zed", clock)
+    client = accounts.client
+    clock.now = T0 + 30
+    tokens = [await mfa_token(client, "zed") for _ in range(4)]
+    answers = await asyncio.gather(
+        *(second_step(client, token, code(secret, clock.now)) for token in tokens)
+    )
+    assert sorted(a.status_code for a in answers) == [200, 401, 401, 401]
+    tokens = [await mfa_token(client, "zed") for _ in range(3)]
+    answers = await asyncio.gather(*(second_step(client, t, recovery[0]) for t in tokens))
+    assert sorted(a.status_code for a in answers) == [200, 401, 401]
+    # One mfa token, two right codes at once: one session.
+    token = await mfa_token(client, "zed")
+    answers = await asyncio.gather(
+        second_step(client, token, recovery[1]), second_step(client, token, recovery[2])
+    )
+    assert sorted(a.status_code for a in answers) == [200, 401]

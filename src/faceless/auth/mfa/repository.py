@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from faceless.db.encryption import seal_column
@@ -49,15 +50,24 @@ async def active_generation(session: AsyncSession, user_id: uuid.UUID) -> int | 
     return generation
 
 
-async def set_pending_secret(session: AsyncSession, user_id: uuid.UUID, secret: str) -> None:
-    """Start (or restart) enrollment; the ORM seals the secret at the flush."""
+async def set_pending_secret(session: AsyncSession, user_id: uuid.UUID, secret: str) -> bool:
+    """Start (or restart) enrollment; the ORM seals the secret at the flush.
+
+    False when a concurrent first enrollment created the row meanwhile (PostgreSQL
+    refuses the second primary key; SQLite serialises the two and never gets here).
+    """
     credential = await get_totp(session, user_id)
-    if credential is None:
-        session.add(TotpCredential(user_id=user_id, pending_secret=secret, generation=0))
-    else:
+    if credential is not None:
         credential.pending_secret = secret
         credential.generation += 1
-    await session.flush()
+        await session.flush()
+        return True
+    try:
+        async with session.begin_nested():
+            session.add(TotpCredential(user_id=user_id, pending_secret=secret, generation=0))
+    except IntegrityError:
+        return False
+    return True
 
 
 async def confirm_totp(

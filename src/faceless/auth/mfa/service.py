@@ -96,7 +96,8 @@ async def start_enrollment(
         return refused
     secret = codes.new_secret()
     async with transaction(runtime.sessions) as session:
-        await repository.set_pending_secret(session, user.id, secret)
+        if not await repository.set_pending_secret(session, user.id, secret):
+            raise conflict("Another enrollment started meanwhile; start it again.")
     return Enrollment(secret=secret, otpauth_uri=codes.otpauth_uri(secret, user.username))
 
 
