@@ -12,7 +12,7 @@ import asyncio
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from faceless.db.base import utcnow
 from faceless.db.session import transaction
@@ -50,6 +50,11 @@ async def expire_lock(services: Runtime, name: str) -> None:
             .where(LoginThrottle.username == name)
             .values(locked_until=utcnow() - timedelta(seconds=1))
         )
+
+
+async def clear_failures(services: Runtime, name: str) -> None:
+    async with transaction(services.sessions) as session:
+        await session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
 
 
 def wrong(secret: str) -> str:
@@ -192,9 +197,13 @@ async def test_one_code_sent_at_once_on_many_sign_ins_is_accepted_once(
         *(second_step(client, token, code(secret, clock.now)) for token in tokens)
     )
     assert sorted(a.status_code for a in answers) == [200, 401, 401, 401]
+    # The losers are failures (a replayed code is a wrong one) and may have been counted
+    # after the winner reset the count: start each round from none.
+    await clear_failures(services, "zed")
     tokens = [await mfa_token(client, "zed") for _ in range(3)]
     answers = await asyncio.gather(*(second_step(client, t, recovery[0]) for t in tokens))
     assert sorted(a.status_code for a in answers) == [200, 401, 401]
+    await clear_failures(services, "zed")
     # One mfa token, two right codes at once: one session.
     token = await mfa_token(client, "zed")
     answers = await asyncio.gather(

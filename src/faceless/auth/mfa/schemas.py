@@ -4,12 +4,12 @@ from typing import Annotated
 
 from pydantic import Field
 
-from faceless.schemas import COMPARED_ONLY, RequestModel, ResponseModel
+from faceless.schemas import RequestModel, ResponseModel
 from faceless.users.schemas import CurrentPassword
 
-# Only compared with what is stored, never stored or shown: any character is a wrong code.
-OneTimeCode = Annotated[str, Field(min_length=1, max_length=64), COMPARED_ONLY]
-MfaTokenStr = Annotated[str, Field(min_length=16, max_length=2048), COMPARED_ONLY]
+# The strict text rule holds: no code or token has a control character in it.
+OneTimeCode = Annotated[str, Field(min_length=1, max_length=64)]
+MfaTokenStr = Annotated[str, Field(min_length=16, max_length=2048)]
 
 
 class TotpEnrollRequest(RequestModel):

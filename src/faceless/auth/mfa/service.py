@@ -199,30 +199,43 @@ async def complete_login(
         refused = await claim_attempt(
             session, user.username, ctx, actor_id=user.id, target=f"user:{user.id}"
         )
-        if refused:
-            await repository.end_mfa_tokens(session, user.id)
-            return refused
+    if refused:
+        await _end_mfa_tokens(runtime, user)
+        return refused
     async with transaction(runtime.sessions) as session:
-        if not await _second_factor(session, runtime, credential, code):
-            return await _wrong_login_code(session, user, ctx)
-        if not await repository.spend_generation(session, user.id, claims.generation):
+        accepted = await _second_factor(session, runtime, credential, code)
+        if not accepted:
+            failure = await _wrong_login_code(session, user, ctx)
+        elif not await repository.spend_generation(session, user.id, claims.generation):
             # Another request completed (or ended) this sign-in meanwhile: undo ours.
             raise _unauthorized(MFA_TOKEN_INVALID)
-        await auth_repository.clear_throttle(session, user.username)
-        tokens = await start_session(session, runtime, user, utcnow())
-        await record(
-            session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
-        )
-        return tokens
+        else:
+            await auth_repository.clear_throttle(session, user.username)
+            tokens = await start_session(session, runtime, user, utcnow())
+            await record(
+                session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
+            )
+            return tokens
+    if failure.problem.status == 423:
+        await _end_mfa_tokens(runtime, user)
+    return failure
+
+
+async def _end_mfa_tokens(runtime: AuthRuntime, user: User) -> None:
+    """In a transaction of its own, after the lockout's: the row locks of one transaction
+    are always taken in one order (credential, throttle, audit head), or two sign-ins of
+    one user could deadlock on PostgreSQL."""
+    async with transaction(runtime.sessions) as session:
+        await repository.end_mfa_tokens(session, user.id)
 
 
 async def _wrong_login_code(session: AsyncSession, user: User, ctx: RequestContext) -> AuthFailure:
     """401, or the 423 itself when this guess locked the account (its mfa tokens end)."""
-    await _failed(session, user, "auth.mfa_failed", ctx)
+    # The throttle row before the audit head (``record``), as the sign-in does.
     throttle = await auth_repository.lock_throttle(session, user.username)
+    await _failed(session, user, "auth.mfa_failed", ctx)
     now = utcnow()
     if throttle.locked_until is None or throttle.locked_until <= now:
         return AuthFailure(_unauthorized(WRONG_CODE))
-    await repository.end_mfa_tokens(session, user.id)
     retry_after = max(1, int((throttle.locked_until - now).total_seconds() + 0.999))
     return AuthFailure(ProblemError(423, LOCKED, headers={"Retry-After": str(retry_after)}))
