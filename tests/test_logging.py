@@ -6,9 +6,14 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
+import pyotp
 import pytest
 
+from tests.auth.mfa.support import CONFIRM, LOGIN, LOGIN_MFA, TOTP
+from tests.fixtures.served import USER_PASSWORD, ServedApi
+from tests.fixtures.served import bearer as served_bearer
 from tests.logcapture import captured_logs
 
 SECRET = "kid1:c2VjcmV0LXZhbHVlLXRoYXQtbXVzdC1uZXZlci1sZWFr"
@@ -38,3 +43,46 @@ def test_secrets_and_tokens_never_reach_a_log_line(log_output: io.StringIO) -> N
     assert "***" in lines[0]["event"]
     assert lines[-1]["level"] == "error"
     assert "RuntimeError" in lines[-1]["exception"]
+
+
+def test_mfa_secrets_codes_and_tokens_never_reach_the_served_logs(tmp_path: Path) -> None:
+    """A real ``faceless serve``: enroll, sign in with a recovery code, refresh, fail once,
+    disable; then nothing secret from any of it is in the process's output."""
+    env = {"RATE_LIMITS": "login=1000/minute,refresh=1000/minute"}
+    secrets: list[str] = [USER_PASSWORD]
+    with ServedApi(tmp_path / "var", env=env) as api:
+        api.create_user(api.admin_token(), "twofa", "editor")
+        auth = served_bearer(api.login("twofa"))
+        with api.client() as http:
+            started = http.post(TOTP, headers=auth, json={"password": USER_PASSWORD}).json()
+            secret = started["secret"]
+            # The server checks codes against its own clock; one step of skew covers a
+            # step that turns between this line and the server's check.
+            confirmed = http.post(CONFIRM, headers=auth, json={"code": pyotp.TOTP(secret).now()})
+            assert confirmed.status_code == 200, confirmed.text
+            recovery = confirmed.json()["recovery_codes"]
+            login = {"username": "twofa", "password": USER_PASSWORD}
+            mfa_token = http.post(LOGIN, json=login).json()["mfa_token"]
+            refused = http.post(
+                LOGIN_MFA, json={"mfa_token": mfa_token, "code": "aaaa-bbbb-cccc-dddd"}
+            )
+            assert refused.status_code == 401
+            tokens = http.post(LOGIN_MFA, json={"mfa_token": mfa_token, "code": recovery[0]}).json()
+            refreshed = http.post(
+                "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+            ).json()
+            gone = http.request(
+                "DELETE",
+                TOTP,
+                headers=served_bearer(refreshed["access_token"]),
+                json={"password": USER_PASSWORD, "code": recovery[1]},
+            )
+            assert gone.status_code == 204, gone.text
+        output_files = [api.process.stdout_path, api.process.stderr_path]
+    secrets += [secret, started["otpauth_uri"], mfa_token, *recovery]
+    secrets += [code.replace("-", "") for code in recovery]
+    secrets += [tokens[k] for k in ("access_token", "refresh_token")]
+    secrets += [refreshed[k] for k in ("access_token", "refresh_token")]
+    output = "\n".join(path.read_text() for path in output_files)
+    assert "/api/v1/auth/login/mfa" in output  # the requests were logged
+    assert [s for s in secrets if s in output] == []

@@ -12,7 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from faceless.analyze.analyzer import warm_up as warm_up_analyzer
 from faceless.api.authentication import AuthenticationMiddleware
-from faceless.api.docs import build_docs_router
+from faceless.api.docs import API_DESCRIPTION, build_docs_router
 from faceless.db.audit.head_export_schedule import HeadExporter
 from faceless.problems import install_error_handlers
 from faceless.routes import authentication_policy, include_routes
@@ -36,6 +36,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app = FastAPI(
         title="FacelessYouTube API",
         version="1.0.0",
+        description=API_DESCRIPTION,
         lifespan=_lifespan(shared, edge, owned=owned),
         middleware=_middleware(settings, edge, shared),
         docs_url=None,

@@ -22,6 +22,8 @@ from faceless.api.problems import PROBLEM_RESPONSES
 from faceless.audit.endpoints import router as audit_router
 from faceless.auth.endpoints import public_router as auth_public_router
 from faceless.auth.endpoints import router as auth_router
+from faceless.auth.mfa.endpoints import public_router as mfa_public_router
+from faceless.auth.mfa.endpoints import router as mfa_router
 from faceless.health.endpoints import router as health_router
 from faceless.health.metrics_endpoint import router as metrics_router
 from faceless.jobs.endpoints import router as jobs_router
@@ -34,9 +36,10 @@ from faceless.videos.endpoints import upload_media, upload_thumbnail, video_uplo
 
 API_PREFIX = "/api/v1"
 
-PUBLIC_ROUTERS = (auth_public_router,)
+PUBLIC_ROUTERS = (auth_public_router, mfa_public_router)
 AUTHENTICATED_ROUTERS = (
     auth_router,
+    mfa_router,
     users_router,
     videos_router,
     analyze_router,

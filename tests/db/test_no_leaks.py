@@ -2,8 +2,8 @@
 noisiest logging PostgreSQL and pgaudit can do.
 
 1,000 rows with known plaintext go in through the API as the runtime role (users'
-e-mails, videos' scripts, transcription results; a few publisher credentials beside
-them), every statement and every bound parameter logged; then ``pg_dump`` and the
+e-mails, videos' scripts, transcription results; a few publisher credentials and a TOTP
+enrollment with its recovery codes beside them), every statement and every bound parameter logged; then ``pg_dump`` and the
 complete server log are searched for the plaintext and for every key of both keyrings
 (raw, hex, base64) and the subkeys derived from them.
 """
@@ -26,7 +26,8 @@ from faceless.db.session import transaction
 from faceless.models import Role
 from faceless.publishing.credentials import get_credentials, set_credentials
 from faceless.runtime.container import Runtime
-from tests.conftest import PASSWORD, create_account, make_settings, running_app
+from tests.auth.mfa.support import enroll, install_clock, mfa_token, second_step
+from tests.conftest import PASSWORD, Accounts, create_account, make_settings, running_app
 from tests.crypto.support import finished_transcription, transcript_json
 from tests.db.hardened import APP, hardened_cluster, hardened_database
 
@@ -160,6 +161,12 @@ async def test_dump_and_noisiest_logs_hold_no_plaintext_and_no_key(tmp_path: Pat
         async with running_app(make_settings(tmp_path, db.app_url)) as (services, client):
             assert await write_rows(services, client, "a") == 1000
             await write_credentials(services)
+            # A TOTP secret and recovery codes, enrolled and used over the API.
+            clock = install_clock(services)
+            secret, recovery = await enroll(Accounts(services, client), "leaktotp", clock)
+            used = await second_step(client, await mfa_token(client, "leaktotp"), recovery[0])
+            assert used.status_code == 200, used.text
+            one_time = [secret, *recovery, *(code.replace("-", "") for code in recovery)]
             material = key_material(services)
             kid = services.data_protection.cipher.current_kid
 
@@ -187,6 +194,7 @@ async def test_dump_and_noisiest_logs_hold_no_plaintext_and_no_key(tmp_path: Pat
     assert b"AUDIT: SESSION," in log and b",WRITE,INSERT,TABLE,public.videos," in log
     assert b"parameters: $1 = " in log
     assert b",WRITE,INSERT,TABLE,public.publisher_credentials," in log
+    assert b",WRITE,UPDATE,TABLE,public.totp_credentials," in log
     assert log.count(f"v1:{kid}:".encode()) >= 1000  # ...so ciphertext, in the log
     assert dump.count(f"v1:{kid}:".encode()) >= 1000  # and in the dump
     for name, haystack in (("pg_dump", dump), ("server log", log)):
@@ -195,3 +203,5 @@ async def test_dump_and_noisiest_logs_hold_no_plaintext_and_no_key(tmp_path: Pat
         assert MARKER.encode().hex().encode() not in lowered, f"hex plaintext in the {name}"
         leaked = [key for key, forms in material.items() if any(f in haystack for f in forms)]
         assert leaked == [], f"key material in the {name}"
+        shown = [value for value in one_time if value.lower().encode() in lowered]
+        assert shown == [], f"a TOTP secret or recovery code in the {name}"

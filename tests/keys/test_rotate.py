@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Text, select, type_coerce, update
+from sqlalchemy import Text, select, text, type_coerce, update
 from typer.testing import CliRunner
 
 from faceless.cli.main import app as cli
@@ -22,6 +22,15 @@ from faceless.runtime.container import Runtime
 from faceless.settings import Settings
 from faceless.users import repository as users_repository
 from tests.api.helpers import assert_problem
+from tests.auth.mfa.support import (
+    T0,
+    TOTP,
+    code,
+    enroll,
+    install_clock,
+    mfa_token,
+    second_step,
+)
 from tests.conftest import PASSWORD, Accounts, cli_env, make_settings, running_app
 from tests.crypto.support import Seeded, assert_readable, seed, stored_values
 
@@ -91,6 +100,8 @@ async def test_rotate_to_new_key_then_retire_the_old_one(settings: Settings) -> 
         assert _counts(report) == {
             "jobs.result": (1, 0, 0, 0),
             "publisher_credentials.credentials": (0, 0, 0, 0),
+            "totp_credentials.pending_secret": (0, 0, 0, 0),
+            "totp_credentials.secret": (0, 0, 0, 0),
             "users.email": (1, 0, 0, 0),  # root has no e-mail
             "videos.script": (2, 0, 0, 0),
         }
@@ -119,6 +130,44 @@ async def test_rotate_to_new_key_then_retire_the_old_one(settings: Settings) -> 
             },
         )
         assert_problem(duplicate, 409)
+
+
+async def _totp_values(services: Runtime) -> list[tuple[str | None, str | None]]:
+    async with transaction(services.sessions) as session:
+        rows = await session.execute(
+            text("SELECT secret, pending_secret FROM totp_credentials ORDER BY user_id")
+        )
+        return [(row[0], row[1]) for row in rows]
+
+
+async def test_rotation_reseals_totp_secrets_and_codes_still_work(settings: Settings) -> None:
+    old, new = _key("kid1"), _key("kid2")
+    write_data_keys(settings, old)
+    async with running_app(settings) as (services, client):
+        accounts = Accounts(services, client)
+        clock = install_clock(services)
+        secret, _ = await enroll(accounts, "twofa", clock)
+        pending_auth = await accounts.headers("halfway")
+        started = await client.post(TOTP, headers=pending_auth, json={"password": PASSWORD})
+        assert started.status_code == 200, started.text
+
+    write_data_keys(settings, f"{new},{old}")
+    async with running_app(settings) as (services, _client):
+        report = await rotate_data_keys(services.sessions, services.data_protection)
+        assert report.ok
+        counts = _counts(report)
+        assert counts["totp_credentials.secret"] == (1, 0, 0, 0)
+        assert counts["totp_credentials.pending_secret"] == (1, 0, 0, 0)
+        values = [v for row in await _totp_values(services) for v in row if v is not None]
+        assert len(values) == 2 and all(v.startswith("v1:kid2:") for v in values)
+
+    write_data_keys(settings, new)  # kid1 retired: the secret opens under kid2 alone
+    async with running_app(settings) as (services, client):
+        clock = install_clock(services, T0 + 30)
+        signed_in = await second_step(
+            client, await mfa_token(client, "twofa"), code(secret, clock.now)
+        )
+        assert signed_in.status_code == 200, signed_in.text
 
 
 async def test_rotation_seals_legacy_plaintext_and_names_what_it_cannot_open(
@@ -151,6 +200,8 @@ async def test_rotation_seals_legacy_plaintext_and_names_what_it_cannot_open(
     assert _counts(report) == {
         "jobs.result": (0, 0, 0, 0),
         "publisher_credentials.credentials": (0, 0, 0, 0),
+        "totp_credentials.pending_secret": (0, 0, 0, 0),
+        "totp_credentials.secret": (0, 0, 0, 0),
         "users.email": (0, 1, 0, 0),
         "videos.script": (0, 1, 0, 1),
     }
@@ -187,6 +238,8 @@ def test_cli_rotate_reports_counts(database_url: str, tmp_path: Path) -> None:
         for name in (
             "jobs.result",
             "publisher_credentials.credentials",
+            "totp_credentials.pending_secret",
+            "totp_credentials.secret",
             "users.email",
             "videos.script",
         )

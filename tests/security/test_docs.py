@@ -158,6 +158,21 @@ async def test_docs_are_public_and_hidden_from_the_schema(client: httpx.AsyncCli
     assert schema["info"]["title"] == "FacelessYouTube API"
 
 
+async def test_the_schema_tells_an_mfa_user_how_to_authorize(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    description = schema["info"]["description"]
+    for step in ("/api/v1/auth/login", "/api/v1/auth/login/mfa", "mfa_token", "Authorize"):
+        assert step in description
+    login = schema["paths"]["/api/v1/auth/login"]["post"]
+    answer = login["responses"]["200"]["content"]["application/json"]["schema"]
+    named = {ref["$ref"].rsplit("/", 1)[-1] for ref in answer["anyOf"]}
+    assert named == {"TokenResponse", "MfaChallenge"}
+    second = schema["paths"]["/api/v1/auth/login/mfa"]["post"]
+    assert "security" not in second  # public: it runs on the mfa token in its body
+    bearer = schema["components"]["securitySchemes"]["HTTPBearer"]
+    assert "/api/v1/auth/login/mfa" in bearer["description"]
+
+
 async def test_docs_can_be_switched_off(settings: Settings) -> None:
     http = settings.http.model_copy(update={"docs_enabled": False})
     async with running_app(settings.model_copy(update={"http": http})) as (_, client):

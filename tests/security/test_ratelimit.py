@@ -78,6 +78,7 @@ def test_default_tiers_are_the_spec_table() -> None:
     rules = build_rules()
     expected = {
         ("POST", "/api/v1/auth/login"): ("login", 5, 60),
+        ("POST", "/api/v1/auth/login/mfa"): ("login", 5, 60),
         ("POST", "/api/v1/auth/refresh"): ("refresh", 5, 60),
         ("POST", "/api/v1/transcribe"): ("transcribe", 10, 60),
         ("GET", "/api/v1/videos"): ("videos", 60, 60),
@@ -132,6 +133,20 @@ async def test_login_tier_lets_exactly_five_through_with_headers_on_every_answer
     )
     assert ok.status_code == 200, ok.text
     assert_limit_headers(ok, tier="login", limit=5, remaining=4)
+
+
+async def test_the_second_sign_in_step_shares_the_login_budget(edge: EdgeApp) -> None:
+    http = edge.client("203.0.113.13")
+    step = {"mfa_token": "x" * 40, "code": "123456"}
+    for remaining in (4, 3):
+        response = await http.post(LOGIN, json=bad_login())
+        assert_limit_headers(response, tier="login", limit=5, remaining=remaining)
+    for remaining in (2, 1, 0):
+        response = await http.post(f"{LOGIN}/mfa", json=step)
+        assert_problem(response, 401)
+        assert_limit_headers(response, tier="login", limit=5, remaining=remaining)
+    assert_problem(await http.post(LOGIN, json=bad_login()), 429)
+    assert_problem(await http.post(f"{LOGIN}/mfa", json=step), 429)
 
 
 async def test_refresh_tier_is_five_per_minute(edge: EdgeApp) -> None:

@@ -27,7 +27,13 @@ from faceless.security.request_state import (
 )
 
 # Declared for the OpenAPI document (the docs page's "Authorize"); the check is ours.
-_bearer = HTTPBearer(auto_error=False, description="Access token from /api/v1/auth/login")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description=(
+        "Access token from /api/v1/auth/login, or, with multi-factor sign-in active,"
+        " from /api/v1/auth/login/mfa (see the description above)"
+    ),
+)
 
 EDITOR_ROLES = frozenset({Role.ADMIN, Role.EDITOR})
 ADMIN_ROLES = frozenset({Role.ADMIN})

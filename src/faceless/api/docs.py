@@ -40,6 +40,26 @@ ASSET_TYPES: dict[str, str] = {
 }
 ASSET_CACHE_CONTROL = "public, max-age=86400, immutable"
 
+# The OpenAPI description: what the docs page shows above the operations.
+API_DESCRIPTION = """\
+Plan, analyse, transcribe and schedule faceless YouTube videos.
+
+**Signing in on this page ("Authorize").** The lock takes a bearer access token:
+
+1. Open `POST /api/v1/auth/login`, *Try it out*, and send your username and password.
+   Without multi-factor sign-in the answer carries an `access_token`.
+2. With multi-factor sign-in (TOTP) active, the answer is instead
+   `{"mfa_required": true, "mfa_token": "...", "expires_in": 300}`. Within 5 minutes,
+   open `POST /api/v1/auth/login/mfa` and send `{"mfa_token": "...", "code": "123456"}`
+   with the current 6-digit code of your authenticator app (or one of your recovery
+   codes, each of which works once). That answer carries the `access_token`.
+3. Press *Authorize* and paste the `access_token` (without `Bearer `).
+
+The mfa token itself is refused everywhere else. Five wrong codes in a row lock the
+account like five wrong passwords (423 with `Retry-After`) and end the mfa token: sign
+in with the password again once the lock has passed.
+"""
+
 
 def docs_csp(nonce: str) -> str:
     """The page's policy: scripts by nonce only, everything else same-origin or nothing."""

@@ -7,7 +7,13 @@ from faceless.api.deps import DbSession, RequestCtx, RuntimeDep
 from faceless.api.problems import UNAVAILABLE_RESPONSES
 from faceless.api.request_body import json_body_schema, parse_body, parse_optional_body
 from faceless.auth import service
-from faceless.auth.schemas import LoginRequest, LogoutRequest, RefreshRequest, TokenResponse
+from faceless.auth.schemas import (
+    LoginRequest,
+    LogoutRequest,
+    MfaChallenge,
+    RefreshRequest,
+    TokenResponse,
+)
 from faceless.db.session import transaction
 from faceless.users.schemas import UserOut
 
@@ -24,19 +30,25 @@ def _token_response(tokens: TokenResponse, response: Response) -> TokenResponse:
 
 @public_router.post(
     "/login",
-    response_model=TokenResponse,
+    response_model=TokenResponse | MfaChallenge,
     responses=UNAVAILABLE_RESPONSES,
     openapi_extra=json_body_schema(LoginRequest, form=True),
 )
 async def login(
     request: Request, response: Response, runtime: RuntimeDep, ctx: RequestCtx
-) -> TokenResponse:
-    """Sign in with a username and password (JSON, or form-encoded for the docs page)."""
+) -> TokenResponse | MfaChallenge:
+    """Sign in with a username and password (JSON, or form-encoded for the docs page).
+
+    With multi-factor sign-in active the answer is ``{"mfa_required": true, "mfa_token",
+    "expires_in": 300}`` instead of tokens: send the mfa token and a code to
+    ``POST /api/v1/auth/login/mfa``.
+    """
     body = await parse_body(request, LoginRequest, allow_form=True)
     outcome = await service.login(runtime, username=body.username, password=body.password, ctx=ctx)
     if isinstance(outcome, service.AuthFailure):
         raise outcome.problem
-    return _token_response(outcome, response)
+    response.headers.update(_NO_STORE)
+    return outcome
 
 
 @public_router.post("/refresh", response_model=TokenResponse, responses=UNAVAILABLE_RESPONSES)

@@ -14,6 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from faceless.db.repository import affected_rows
 from faceless.models import AuthSession, LoginThrottle, RefreshToken, User
 
+# A row deleted under a waiting lock is inserted again; a few rounds settle any race.
+_LOCK_ATTEMPTS = 5
+
 
 async def user_with_session(
     session: AsyncSession, *, user_id: uuid.UUID, session_id: uuid.UUID
@@ -76,29 +79,42 @@ async def lock_throttle(session: AsyncSession, username: str) -> LoginThrottle:
     one left. The insert comes first: on PostgreSQL a concurrent first attempt waits
     on it instead of failing on the primary key, and on SQLite it takes the database's
     write lock before anything is read, which serialises the read-modify-write too.
+    A success deletes the row (``clear_throttle``): a sign-in that was waiting for its
+    lock then finds none, and inserts it again.
     """
     dialect = session.get_bind().dialect.name
     values = {"username": username, "failures": 0}
-    if dialect == "postgresql":
-        await session.execute(
-            pg_insert(LoginThrottle)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[LoginThrottle.username])
-        )
-    else:
-        await session.execute(
-            sqlite_insert(LoginThrottle)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[LoginThrottle.username])
-        )
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     query = (
         select(LoginThrottle)
         .where(LoginThrottle.username == username)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return (await session.scalars(query)).one()
+    for _ in range(_LOCK_ATTEMPTS):
+        await session.execute(
+            insert(LoginThrottle)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[LoginThrottle.username])
+        )
+        row = (await session.scalars(query)).one_or_none()
+        if row is not None:
+            return row
+    raise RuntimeError("the login throttle row kept disappearing")
 
 
 async def clear_throttle(session: AsyncSession, username: str) -> None:
     await session.execute(delete(LoginThrottle).where(LoginThrottle.username == username))
+
+
+async def release_attempt(session: AsyncSession, username: str) -> None:
+    """Take back one attempt counted in advance that turned out not to be a failure.
+
+    It had been refused had the name been locked when it was counted, so a lock
+    present now was started by it (or by a failure counted after it): it goes too.
+    """
+    await session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.username == username, LoginThrottle.failures > 0)
+        .values(failures=LoginThrottle.failures - 1, locked_until=None)
+    )

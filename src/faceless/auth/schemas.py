@@ -30,3 +30,11 @@ class TokenResponse(ResponseModel):
     refresh_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth 2 token type, not a secret
     expires_in: int
+
+
+class MfaChallenge(ResponseModel):
+    """The answer to a right password when MFA is active: the second step's token."""
+
+    mfa_required: Literal[True] = True
+    mfa_token: str
+    expires_in: int

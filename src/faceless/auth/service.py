@@ -9,6 +9,7 @@ own short transactions (see there), the other flows run in the caller's.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -16,8 +17,9 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from faceless.auth import repository, revocation
+from faceless.auth.mfa import repository as mfa_repository
 from faceless.auth.refresh_tokens import candidate_hashes, new_refresh_token, token_hash
-from faceless.auth.schemas import TokenResponse
+from faceless.auth.schemas import MfaChallenge, TokenResponse
 from faceless.context import RequestContext
 from faceless.crypto.keys import Keyring
 from faceless.db.audit.writer import record
@@ -51,11 +53,17 @@ class AuthRuntime(Protocol):
     @property
     def tokens(self) -> TokenCodec: ...
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """Wall-clock seconds since the epoch, what one-time codes are checked against."""
+        ...
+
 
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_BASE_SECONDS = 60
 LOCKOUT_MAX_SECONDS = 15 * 60
 INVALID_CREDENTIALS = "Invalid username or password."
+MFA_TOKEN_SECONDS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +83,7 @@ def _unauthorized(detail: str) -> AuthFailure:
 
 async def login(
     runtime: AuthRuntime, *, username: str, password: str, ctx: RequestContext
-) -> TokenResponse | AuthFailure:
+) -> TokenResponse | MfaChallenge | AuthFailure:
     """Sign in, counting the attempt *before* the password is checked.
 
     Three short steps, so that neither a database lock nor a pooled connection is held
@@ -86,7 +94,11 @@ async def login(
        the threshold, start the lock now. Committed at once, so concurrent guesses
        see each other and N at once still get only the allowed number of tries;
     2. verify the password (a dummy hash for unknown names: same cost);
-    3. on success reset the count and open a session; on failure only audit.
+    3. on success reset the count and open a session; on failure only audit. For a user
+       with MFA active the right password opens no session: it answers an mfa token and
+       takes back this attempt's count without resetting the earlier ones (only the
+       second factor does, see ``auth.mfa.service``), so re-entering a known password
+       between guesses at the code buys no further guesses.
 
     A name no account can have skips the first step (no lock row is made for it).
     """
@@ -94,7 +106,7 @@ async def login(
     if name is None:
         return await _refuse_malformed_name(runtime, username=username, password=password, ctx=ctx)
     async with transaction(runtime.sessions) as session:
-        refused = await _claim_attempt(session, name, ctx, target=f"user:{username}")
+        refused = await claim_attempt(session, name, ctx, target=f"user:{username}")
         user = None if refused else await users_repository.get_by_username(session, name)
     if refused:
         return refused
@@ -112,12 +124,26 @@ async def login(
             )
             LOGIN_FAILURES.labels("invalid_credentials").inc()
             return _unauthorized(INVALID_CREDENTIALS)
+        generation = await mfa_repository.active_generation(session, user.id)
+        if generation is not None:
+            await repository.release_attempt(session, name)
+            return _mfa_challenge(runtime, user, generation, now)
         await repository.clear_throttle(session, name)
-        tokens = await _start_session(session, runtime, user, now)
+        tokens = await start_session(session, runtime, user, now)
         await record(
             session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
         )
         return tokens
+
+
+def _mfa_challenge(
+    runtime: AuthRuntime, user: User, generation: int, now: datetime
+) -> MfaChallenge:
+    lifetime = timedelta(seconds=MFA_TOKEN_SECONDS)
+    token = runtime.tokens.issue_mfa(
+        user_id=user.id, generation=generation, now=now, lifetime=lifetime
+    )
+    return MfaChallenge(mfa_token=token, expires_in=MFA_TOKEN_SECONDS)
 
 
 async def _refuse_malformed_name(
@@ -140,7 +166,7 @@ async def _refuse_malformed_name(
     return _unauthorized(INVALID_CREDENTIALS)
 
 
-async def _claim_attempt(
+async def claim_attempt(
     session: AsyncSession,
     name: str,
     ctx: RequestContext,
@@ -192,11 +218,12 @@ async def reauthenticate(
     The same lockout as login, so a stolen session cannot guess the password faster
     than the sign-in form allows: the attempt is counted first (423 while locked), a
     wrong password is audited as a failure of ``action`` in a transaction of its own
-    (it survives the refused request) and answered 400; the right one clears the count.
+    (it survives the refused request) and answered 400; the right one clears the count,
+    or, with MFA active, takes back only this attempt's (as at login).
     """
     target = f"user:{user.id}"
     async with transaction(runtime.sessions) as session:
-        refused = await _claim_attempt(
+        refused = await claim_attempt(
             session, user.username, ctx, action=action, actor_id=user.id, target=target
         )
     if refused:
@@ -209,11 +236,14 @@ async def reauthenticate(
             )
             LOGIN_FAILURES.labels("reauthentication").inc()
             return AuthFailure(ProblemError(400, "The current password is not correct."))
-        await repository.clear_throttle(session, user.username)
+        if await mfa_repository.active_generation(session, user.id) is None:
+            await repository.clear_throttle(session, user.username)
+        else:
+            await repository.release_attempt(session, user.username)
     return None
 
 
-async def _start_session(
+async def start_session(
     session: AsyncSession, runtime: AuthRuntime, user: User, now: datetime
 ) -> TokenResponse:
     lifetime = timedelta(seconds=runtime.settings.auth.refresh_token_seconds)

@@ -51,6 +51,7 @@ AUDIT_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "videos": ("script",),
     "jobs": ("result",),
     "publisher_credentials": ("credentials",),
+    "totp_credentials": ("secret", "pending_secret"),
 }
 AUDIT_PRIVILEGES = ("SELECT", "INSERT", "UPDATE")
 

@@ -94,7 +94,7 @@ DB_POOL_IN_USE = Gauge(
     multiprocess_mode="livesum",
 )
 
-LOGIN_FAILURE_REASONS = ("invalid_credentials", "locked")
+LOGIN_FAILURE_REASONS = ("invalid_credentials", "invalid_code", "locked")
 JOB_OUTCOMES = ("succeeded", "failed", "cancelled")
 RATE_LIMIT_MODES = ("open", "closed")
 

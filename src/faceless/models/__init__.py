@@ -4,6 +4,7 @@ from faceless.models.audit_event import AuditEvent, AuditHead
 from faceless.models.auth_session import AuthSession, RefreshToken
 from faceless.models.job import Job, JobKind, JobStatus
 from faceless.models.login_throttle import LoginThrottle
+from faceless.models.mfa import RecoveryCode, TotpCredential
 from faceless.models.publisher_credential import PublisherCredential
 from faceless.models.publisher_quota import PublisherQuotaUsage
 from faceless.models.publisher_status import PublisherStatus
@@ -23,10 +24,12 @@ __all__ = [
     "PublisherCredential",
     "PublisherQuotaUsage",
     "PublisherStatus",
+    "RecoveryCode",
     "RefreshToken",
     "Role",
     "Schedule",
     "ScheduleStatus",
+    "TotpCredential",
     "User",
     "Video",
     "VideoStatus",

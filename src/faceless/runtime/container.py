@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -73,6 +75,8 @@ class Runtime:
     principal_cache: PrincipalCache = field(default_factory=PrincipalCache)
     # The latest answer of each readiness check: backends are asked at most every 5 s.
     readiness_cache: ReadinessCache = field(default_factory=ReadinessCache)
+    # Wall-clock seconds that one-time (TOTP) codes are checked against; tests set it.
+    clock: Callable[[], float] = time.time
 
     _secret_flush: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
 

@@ -70,7 +70,9 @@ async def _encryption(target: VerifyTarget) -> Check:
             for column in table.columns:
                 if not isinstance(column.type, EncryptedText):
                     continue
-                stored = await _stored_value(conn, table.c.id, column)
+                # The row id the value is bound to is the table's key, whatever its name.
+                (key,) = table.primary_key.columns
+                stored = await _stored_value(conn, key, column)
                 if stored is None:
                     continue
                 # Raises DecryptionError (naming table, column, row) when the keyring is wrong.

@@ -41,6 +41,8 @@ def parse_rate(text: str) -> tuple[int, int]:
 # (method, template, tier) — SPEC.md's table. None means unlimited.
 ROUTE_TIERS: tuple[tuple[str, str, str | None], ...] = (
     ("POST", "/api/v1/auth/login", "login"),
+    # The second sign-in step draws on the same budget: one sign-in, one tier.
+    ("POST", "/api/v1/auth/login/mfa", "login"),
     ("POST", "/api/v1/auth/refresh", "refresh"),
     ("POST", "/api/v1/transcribe", "transcribe"),
     ("GET", "/api/v1/videos", "videos"),

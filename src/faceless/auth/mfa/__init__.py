@@ -1,0 +1,1 @@
+"""Multi-factor sign-in: TOTP enrollment, the second sign-in step, recovery codes."""
