@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from faceless.db.single_writer import single_writer
+
 logger = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "faceless.after_commit"
@@ -53,14 +55,21 @@ def on_rollback(session: AsyncSession, action: OnRollback) -> None:
 
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    bind = factory.kw.get("bind")
     async with factory() as session:
         session.info[_AFTER_COMMIT] = []
         session.info[_ON_ROLLBACK] = []
         try:
-            yield session
-            await session.commit()
+            # On SQLite, one writer at a time per process, from BEGIN to COMMIT or
+            # ROLLBACK (db/single_writer.py); the follow-up actions run after it is free.
+            async with single_writer(bind if isinstance(bind, AsyncEngine) else None):
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
         except BaseException:
-            await session.rollback()
             _run_rollback_actions(session)
             raise
         await _run_after_commit(session)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from faceless.analyze.llm import LlmSuggester
 from faceless.crypto.keys import Keyring, parse_keyring
+from faceless.db.audit.sequencer import chain_pending, sequencer_for
 from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
 from faceless.db.session import create_sessionmaker
@@ -67,6 +68,8 @@ class Runtime:
     _secret_flush: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
 
     async def start(self) -> None:
+        # Events a stopped process committed but did not chain (ADR 0019).
+        await chain_pending(self.engine)
         await self.queue.start()
         await self.suggester.start()
         await record_secret_events(self.sessions, self.secret_events)
@@ -105,6 +108,7 @@ class Runtime:
             await asyncio.gather(self._secret_flush, return_exceptions=True)
         await self.queue.close()
         await self.suggester.aclose()
+        await sequencer_for(self.engine).idle()
         await self.engine.dispose()
 
 
