@@ -60,8 +60,6 @@ def verify() -> None:
         typer.echo(f"chained {chained} recorded events that were waiting in the inbox")
     if report.valid:
         typer.echo(f"audit chain intact: {report.entries} entries")
-        if report.pending:
-            typer.echo(f"{report.pending} events recorded meanwhile are waiting to be chained")
         return
     where = f"at entry {report.first_bad_id}" if report.first_bad_id else "(no entry to blame)"
     typer.echo(f"audit chain BROKEN {where}: {report.reason}", err=True)

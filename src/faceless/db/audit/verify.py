@@ -28,10 +28,6 @@ class ChainReport:
     # What failed (a :class:`Reason` value); None when valid. Left out of ``==`` so
     # reports compare as they did before reasons existed.
     reason: str | None = field(default=None, compare=False)
-    # Events committed but not chained yet (the inbox): not part of the chain, so not
-    # verified; normally chained within milliseconds, or left by a process that died
-    # before its sequencer ran (chained by the next run, or ``faceless audit verify``).
-    pending: int = field(default=0, compare=False)
 
 
 def _broken(entries: int, first_bad_id: int | None, reason: Reason) -> ChainReport:
@@ -92,4 +88,4 @@ async def verify_chain(
         )
         if mismatch is not None:
             return _broken(entries, mismatch.first_bad_id, mismatch.reason)
-    return ChainReport(valid=True, entries=entries, pending=await repository.pending_count(session))
+    return ChainReport(valid=True, entries=entries)
