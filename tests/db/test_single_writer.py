@@ -125,6 +125,23 @@ async def test_a_nested_transaction_does_not_wait_for_its_parent(
     assert await _count(sqlite_sessions) == 1
 
 
+async def test_the_lock_is_taken_at_the_first_statement(
+    sqlite_sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async def another_writer() -> None:
+        async with transaction(sqlite_sessions) as session:
+            await _write_twice(session, "meanwhile")
+
+    async with transaction(sqlite_sessions) as slow:
+        # Work before the first statement (storing an upload, say) blocks no other
+        # writer: this one finishes while the scope is open. (The timeout only turns
+        # a hang into a failure.)
+        async with asyncio.timeout(60):
+            await asyncio.create_task(another_writer())
+        await _write_twice(slow, "slow")
+    assert await _count(sqlite_sessions) == 2
+
+
 async def test_a_rolled_back_writer_frees_the_lock(
     sqlite_sessions: async_sessionmaker[AsyncSession],
 ) -> None:

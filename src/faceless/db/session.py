@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from faceless.db.single_writer import single_writer
+from faceless.db.single_writer import WriterSession, arm, disarm
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,11 @@ OnRollback = Callable[[], None]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    # WriterSession: on SQLite, a transaction() takes the writer lock at its first I/O.
+    factory = async_sessionmaker(
+        engine, class_=WriterSession, expire_on_commit=False, autoflush=False
+    )
+    return cast(async_sessionmaker[AsyncSession], factory)
 
 
 def _actions(session: AsyncSession, key: str) -> list[Any]:
@@ -60,15 +64,18 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         session.info[_AFTER_COMMIT] = []
         session.info[_ON_ROLLBACK] = []
         try:
-            # On SQLite, one writer at a time per process, from BEGIN to COMMIT or
-            # ROLLBACK (db/single_writer.py); the follow-up actions run after it is free.
-            async with single_writer(bind if isinstance(bind, AsyncEngine) else None):
+            # On SQLite, one writer at a time per process, from the first statement to
+            # COMMIT or ROLLBACK (db/single_writer.py); the follow-ups run after it is free.
+            async with AsyncExitStack() as writer:
+                await arm(session, bind if isinstance(bind, AsyncEngine) else None, writer)
                 try:
                     yield session
                     await session.commit()
                 except BaseException:
                     await session.rollback()
                     raise
+                finally:
+                    disarm(session)
         except BaseException:
             _run_rollback_actions(session)
             raise

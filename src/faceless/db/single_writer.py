@@ -12,6 +12,12 @@ beside the server) still meet in ``busy_timeout`` as before.
 
 PostgreSQL engines get no lock: row locks order writers there.
 
+The lock is taken at the transaction's first use of the database, not when the scope
+opens: a request that first stores an upload and probes it (``POST /transcribe``) does
+not keep other writers waiting meanwhile. Sessions from ``create_sessionmaker`` are
+:class:`WriterSession` objects, whose I/O methods take a lock armed by the scope first; a
+session of another class gets the lock when the scope opens.
+
 A transaction opened while the same task (or a task it started) already holds the lock
 does not take it again, so a nested ``transaction()`` never waits for itself; it
 shares the database with its parent exactly as it did before the lock existed.
@@ -21,11 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import Pool
 
 # The hold of the lock the current task runs under, if any (see the module docstring).
@@ -84,3 +92,67 @@ async def single_writer(engine: AsyncEngine | None) -> AsyncIterator[None]:
         return
     async with lock.hold():
         yield
+
+
+_ARMED = "faceless.single_writer.armed"
+
+
+class WriterSession(AsyncSession):
+    """An ``AsyncSession`` that takes its scope's writer lock before its first I/O."""
+
+
+def _after_taking_the_lock(name: str) -> Callable[..., Awaitable[Any]]:
+    method = getattr(AsyncSession, name)
+
+    @functools.wraps(method)
+    async def first_use(self: AsyncSession, *args: Any, **kwargs: Any) -> Any:
+        take = self.info.pop(_ARMED, None)
+        if take is not None:
+            await take()
+        return await method(self, *args, **kwargs)
+
+    return first_use
+
+
+# Every AsyncSession method that can reach the database; a commit may flush. Not
+# rollback or close: without an earlier use there is nothing to undo.
+_IO_METHODS = (
+    "commit",
+    "connection",
+    "delete",
+    "execute",
+    "flush",
+    "get",
+    "get_one",
+    "merge",
+    "refresh",
+    "run_sync",
+    "scalar",
+    "scalars",
+    "stream",
+    "stream_scalars",
+)
+for _name in _IO_METHODS:
+    setattr(WriterSession, _name, _after_taking_the_lock(_name))
+
+
+async def arm(session: AsyncSession, engine: AsyncEngine | None, scope: AsyncExitStack) -> None:
+    """Have ``session`` hold ``engine``'s writer lock until ``scope`` closes (SQLite only).
+
+    Taken at the session's first database use (a :class:`WriterSession`), else now.
+    """
+    if engine is None or engine.dialect.name != "sqlite":
+        return
+
+    async def take() -> None:
+        await scope.enter_async_context(single_writer(engine))
+
+    if isinstance(session, WriterSession):
+        session.info[_ARMED] = take
+    else:
+        await take()
+
+
+def disarm(session: AsyncSession) -> None:
+    """The scope is ending: a lock not taken by now is not needed."""
+    session.info.pop(_ARMED, None)
