@@ -22,7 +22,7 @@ async def insert_new(session: AsyncSession, values: Mapping[str, Any]) -> None:
     """
     row = dict(values)
     row["script"] = seal_column(session, Video.script, row["id"], row["script"])
-    await session.execute(_INSERT, [row])
+    await session.execute(_INSERT, row)
 
 
 async def get_visible(

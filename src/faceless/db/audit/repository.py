@@ -3,8 +3,8 @@
 Requests only insert into the inbox (:func:`insert_pending`), inside their own
 transaction. The sequencer chains in a transaction of its own: :func:`lock_head`
 first (the row lock on PostgreSQL, the write lock on SQLite, so sequencers of every
-process queue there), then :func:`pending_batch`, :func:`append_events`,
-:func:`remove_pending` and :func:`set_head`. All Core statements, built once.
+process queue there), then :func:`take_pending`, :func:`append_events` and
+:func:`set_head`. All Core statements.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ _PENDING_COLUMNS = (
 
 async def insert_pending(session: AsyncSession, values: Mapping[str, Any]) -> None:
     """One event into the inbox, in the caller's transaction (no chain lock taken)."""
-    await session.execute(_INSERT_PENDING, [dict(values)])
+    await session.execute(_INSERT_PENDING, dict(values))
 
 
 async def lock_head(conn: AsyncConnection) -> tuple[int, str]:
@@ -56,19 +56,20 @@ async def lock_head(conn: AsyncConnection) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-async def pending_batch(conn: AsyncConnection, *, limit: int) -> Sequence[Any]:
-    """The oldest committed inbox rows, in the order they are chained."""
-    query = select(*_PENDING_COLUMNS).order_by(_INBOX.c.id).limit(limit)
-    return (await conn.execute(query)).all()
+async def take_pending(conn: AsyncConnection, *, limit: int) -> list[Any]:
+    """Remove the oldest committed inbox rows and return them, in the order they are chained.
+
+    One statement (DELETE ... RETURNING) instead of a read and a delete. Only under the
+    head lock: no other run can be taking the same rows.
+    """
+    oldest = select(_INBOX.c.id).order_by(_INBOX.c.id).limit(limit).scalar_subquery()
+    query = delete(_INBOX).where(_INBOX.c.id.in_(oldest)).returning(*_PENDING_COLUMNS)
+    # RETURNING has no order of its own.
+    return sorted((await conn.execute(query)).all(), key=lambda row: int(row.id))
 
 
 async def append_events(conn: AsyncConnection, events: Sequence[Mapping[str, Any]]) -> None:
     await conn.execute(_INSERT_EVENTS, [dict(event) for event in events])
-
-
-async def remove_pending(conn: AsyncConnection, ids: Sequence[int]) -> None:
-    # By id, never by range: on PostgreSQL a lower id may still commit after this read.
-    await conn.execute(delete(_INBOX).where(_INBOX.c.id.in_(ids)))
 
 
 async def set_head(conn: AsyncConnection, *, last_id: int, last_hash: str) -> None:

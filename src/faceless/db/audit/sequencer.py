@@ -7,9 +7,10 @@ transaction has committed, the request awaits :meth:`Sequencer.chain_committed` 
 visible to ``GET /api/v1/audit`` and ``faceless audit verify``, by the time the client
 has its answer.
 
-:func:`chain_pending` is one sequencer run: lock the head row, read the oldest inbox
-rows, compute their hashes (:mod:`faceless.db.audit.chain`), insert them into
-``audit_events`` with the next ids, delete them from the inbox, move the head, commit.
+:func:`chain_pending` is one sequencer run: lock the head row, take the oldest inbox
+rows out of the inbox (one DELETE ... RETURNING), compute their hashes
+(:mod:`faceless.db.audit.chain`), insert them into ``audit_events`` with the next ids,
+move the head, commit.
 The head row lock is held for those few statements only, never across a request's
 other work or commit; it still orders the runs of every process (API processes, Celery
 workers, the CLI), so the chain stays one gapless line.
@@ -17,7 +18,9 @@ workers, the CLI), so the chain stays one gapless line.
 Concurrent requests of one process share runs: while a run is in flight, everybody who
 asks waits for the *next* run, which starts when the current one ends and chains all
 their events in one transaction. The next run, not the current one, because the current
-one may have read the inbox before their commit.
+one may have read the inbox before their commit. While runs follow each other, they
+keep one connection, so a run never queues for the pool behind the requests waiting
+for it.
 
 Crash safety: rows left in the inbox by a process that died between its commit and its
 run are chained by the next run of any process (each run chains everything committed),
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from faceless.db.audit import repository
 from faceless.db.audit.chain import event_hash
@@ -92,30 +95,34 @@ def _links(rows: Any, last_id: int, last_hash: str) -> tuple[list[dict[str, Any]
     return events, last_hash
 
 
-async def _chain_batch(engine: AsyncEngine) -> int:
-    async with single_writer(engine), engine.begin() as conn:
+async def _chain_batch(conn: AsyncConnection, engine: AsyncEngine) -> int:
+    async with single_writer(engine), conn.begin():
         last_id, last_hash = await repository.lock_head(conn)
-        rows = await repository.pending_batch(conn, limit=BATCH)
+        rows = await repository.take_pending(conn, limit=BATCH)
         if not rows:
             return 0
         events, head_hash = _links(rows, last_id, last_hash)
         await repository.append_events(conn, events)
-        await repository.remove_pending(conn, [row.id for row in rows])
         await repository.set_head(conn, last_id=last_id + len(rows), last_hash=head_hash)
     return len(rows)
 
 
-async def chain_pending(engine: AsyncEngine) -> int:
-    """Chain every inbox row committed before this call; returns how many were chained."""
+async def _chain_all(conn: AsyncConnection, engine: AsyncEngine) -> int:
     total = 0
     while True:
-        chained = await _chain_batch(engine)
+        chained = await _chain_batch(conn, engine)
         total += chained
         if chained < BATCH:
             break
     if total:
         note_chained(total)
     return total
+
+
+async def chain_pending(engine: AsyncEngine) -> int:
+    """Chain every inbox row committed before this call; returns how many were chained."""
+    async with engine.connect() as conn:
+        return await _chain_all(conn, engine)
 
 
 class Sequencer:
@@ -151,15 +158,35 @@ class Sequencer:
     async def _drain(self, engine: AsyncEngine) -> None:
         # Each pass takes the waiters gathered so far; anyone arriving during the pass
         # waits for the next one (their rows may have committed after this pass read).
-        while (waiting := self._waiting) is not None:
-            self._waiting = None
+        # The connection is kept from pass to pass while there are waiters: under load
+        # a run never queues for the pool behind the requests that wait for it.
+        while self._waiting is not None:
             try:
-                await chain_pending(engine)
+                async with engine.connect() as conn:
+                    while (waiting := self._waiting) is not None:
+                        self._waiting = None
+                        try:
+                            await _chain_all(conn, engine)
+                        except BaseException as error:
+                            _fail(waiting, error)
+                            raise
+                        waiting.set_result(None)
             except Exception as error:
-                waiting.set_exception(error)
-                waiting.exception()  # retrieved: waiters that left must not warn about it
-            else:
-                waiting.set_result(None)
+                # No connection, or a failed run (its waiters are told already): those
+                # who came meanwhile hear of it too; the next request tries afresh.
+                waiting, self._waiting = self._waiting, None
+                if waiting is not None:
+                    _fail(waiting, error)
+
+
+def _fail(waiting: asyncio.Future[None], error: BaseException) -> None:
+    if waiting.done():
+        return
+    if isinstance(error, Exception):
+        waiting.set_exception(error)
+        waiting.exception()  # retrieved: waiters that left must not warn about it
+    else:
+        waiting.cancel()  # the run itself was cancelled (the loop is shutting down)
 
 
 _SEQUENCERS: weakref.WeakKeyDictionary[Any, Sequencer] = weakref.WeakKeyDictionary()
