@@ -14,10 +14,12 @@ import uuid
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from typer.testing import CliRunner
 
 from faceless.cli.main import app as cli
-from faceless.db.audit.sequencer import BATCH, chain_pending
+from faceless.db.audit import repository, sequencer
+from faceless.db.audit.sequencer import BATCH, chain_pending, sequencer_for
 from faceless.db.audit.verify import ChainReport, verify_chain
 from faceless.db.audit.writer import record
 from faceless.db.session import transaction
@@ -200,3 +202,46 @@ async def test_a_session_without_a_scope_still_records(bare_services: Runtime) -
     await commit_without_chaining(bare_services, f"bare:{uuid.uuid4()}")
     assert (await chain_state(bare_services))[2] == 1
     assert await chain_pending(bare_services.engine) == 1
+
+
+async def test_waiters_share_one_run(
+    bare_services: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs: list[int] = []
+    original = sequencer._chain_all
+
+    async def counted(conn: AsyncConnection, engine: AsyncEngine) -> int:
+        runs.append(chained := await original(conn, engine))
+        return chained
+
+    monkeypatch.setattr(sequencer, "_chain_all", counted)
+    await commit_without_chaining(bare_services, *(f"shared:{n}" for n in range(10)))
+    engine = bare_services.engine
+    # Ten requests ask at once: one run chains everything for all of them.
+    await asyncio.gather(*(sequencer_for(engine).chain_committed(engine) for _ in range(10)))
+    assert runs == [10]
+    assert (await chain_state(bare_services))[2] == 0
+
+
+async def test_a_failed_run_leaves_its_events_to_the_next(
+    bare_services: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await append(bare_services, 2)
+    head_before = await head(bare_services)
+    original = repository.lock_head
+
+    async def unavailable(conn: AsyncConnection) -> tuple[int, str]:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(repository, "lock_head", unavailable)
+    # The action committed: its scope logs the failed run and does not raise.
+    async with transaction(bare_services.sessions) as session:
+        await record(session, action="test.kept", actor_id=None, target="kept", ctx=None)
+    assert (await chain_state(bare_services))[2] == 1
+    assert await head(bare_services) == head_before
+    monkeypatch.setattr(repository, "lock_head", original)
+    await append(bare_services, 1)
+    report, ids, pending = await chain_state(bare_services)
+    assert (report.valid, pending) == (True, 0)
+    assert ids == [1, 2, 3, 4]
+    assert await chained_targets(bare_services, "test.kept") == ["kept"]
