@@ -39,10 +39,12 @@ AUDIT_ROLE = "pgaudit_admin"
 CHECKED_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 DML = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
-# The audit trail is append-only for the application; the chain head is only advanced.
+# The audit trail is append-only for the application; the chain head is only advanced;
+# inbox rows (events not chained yet) are written, then chained and removed, never changed.
 SPECIAL_TABLES: Mapping[str, tuple[str, ...]] = {
     "audit_events": ("SELECT", "INSERT"),
     "audit_head": ("SELECT", "UPDATE"),
+    "audit_inbox": ("SELECT", "INSERT", "DELETE"),
 }
 
 # The encrypted columns, audited at column level by pgaudit's object audit.

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from faceless.db.single_writer import WriterSession, arm, disarm
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +34,11 @@ def create_sessionmaker(
     engine: AsyncEngine, *, info: dict[str, Any] | None = None
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions for ``engine``; ``info`` is copied into every session's ``Session.info``."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+    # WriterSession: on SQLite, a transaction() takes the writer lock at its first I/O.
+    factory = async_sessionmaker(
+        engine, class_=WriterSession, expire_on_commit=False, autoflush=False, info=info
+    )
+    return cast(async_sessionmaker[AsyncSession], factory)
 
 
 def _actions(session: AsyncSession, key: str) -> list[Any]:
@@ -56,14 +62,24 @@ def on_rollback(session: AsyncSession, action: OnRollback) -> None:
 
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    bind = factory.kw.get("bind")
     async with factory() as session:
         session.info[_AFTER_COMMIT] = []
         session.info[_ON_ROLLBACK] = []
         try:
-            yield session
-            await session.commit()
+            # On SQLite, one writer at a time per process, from the first statement to
+            # COMMIT or ROLLBACK (db/single_writer.py); the follow-ups run after it is free.
+            async with AsyncExitStack() as writer:
+                await arm(session, bind if isinstance(bind, AsyncEngine) else None, writer)
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
+                finally:
+                    disarm(session)
         except BaseException:
-            await session.rollback()
             _run_rollback_actions(session)
             raise
         await _run_after_commit(session)

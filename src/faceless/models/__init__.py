@@ -1,6 +1,6 @@
 """ORM models, one module per table; imported here so Alembic sees one metadata."""
 
-from faceless.models.audit_event import AuditEvent, AuditHead
+from faceless.models.audit_event import AuditEvent, AuditHead, AuditInbox
 from faceless.models.auth_session import AuthSession, RefreshToken
 from faceless.models.job import Job, JobKind, JobStatus
 from faceless.models.login_throttle import LoginThrottle
@@ -15,6 +15,7 @@ from faceless.models.video import Privacy, Video, VideoStatus
 __all__ = [
     "AuditEvent",
     "AuditHead",
+    "AuditInbox",
     "AuthSession",
     "Job",
     "JobKind",

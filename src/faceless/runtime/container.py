@@ -25,6 +25,7 @@ from faceless.analyze.llm import LlmSuggester
 from faceless.auth.principal_cache import PrincipalCache
 from faceless.auth.revocation import GENERATION_INFO_KEY
 from faceless.crypto.keys import Keyring, parse_keyring
+from faceless.db.audit.sequencer import chain_pending, sequencer_for
 from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
 from faceless.db.fast_read import FastReader, create_fast_reader
@@ -81,6 +82,8 @@ class Runtime:
     _secret_flush: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
 
     async def start(self) -> None:
+        # Events a stopped process committed but did not chain (ADR 0022).
+        await chain_pending(self.engine)
         await self.queue.start()
         await self.suggester.start()
         await record_secret_events(self.sessions, self.secret_events)
@@ -119,6 +122,7 @@ class Runtime:
             await asyncio.gather(self._secret_flush, return_exceptions=True)
         await self.queue.close()
         await self.suggester.aclose()
+        await sequencer_for(self.engine).idle()
         await self.principal_generation.close()
         await self.fast_reader.close()
         await self.engine.dispose()

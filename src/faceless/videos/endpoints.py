@@ -44,7 +44,7 @@ async def create_video(
     body: VideoCreate, editor: EditorUser, session: DbSession, ctx: RequestCtx, response: Response
 ) -> VideoOut:
     video = await service.create_video(session, data=body, owner=editor, ctx=ctx)
-    response.headers["Location"] = f"/api/v1/videos/{video.id}"
+    response.headers["Location"] = f"/api/v1/videos/{video['id']}"
     return VideoOut.model_validate(video)
 
 

@@ -1,15 +1,29 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.db.encryption import DataProtection, open_with
+from faceless.db.encryption import DataProtection, open_with, seal_column
 from faceless.db.fast_read import FastReader
 from faceless.db.repository import add, delete, fast_page, get_owned
 from faceless.models import Video, VideoStatus
+
+_INSERT = insert(cast(Table, Video.__table__))
+
+
+async def insert_new(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    """Insert one video from plain values (``script`` in plaintext; sealed here).
+
+    The write path of ``POST /api/v1/videos``: one Core INSERT, compiled once, without
+    the ORM's unit of work (instance state, flush planning, seal/restore events).
+    """
+    row = dict(values)
+    row["script"] = seal_column(session, Video.script, row["id"], row["script"])
+    await session.execute(_INSERT, row)
 
 
 async def get_visible(
@@ -67,4 +81,4 @@ async def list_visible(
     return items, total
 
 
-__all__ = ["add", "delete", "get_by_id", "get_visible", "list_visible"]
+__all__ = ["add", "delete", "get_by_id", "get_visible", "insert_new", "list_visible"]

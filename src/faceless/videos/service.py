@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from faceless.auth.principal import Principal
 from faceless.context import RequestContext
 from faceless.db.audit.writer import record
+from faceless.db.base import utcnow
 from faceless.db.encryption import DataProtection
 from faceless.db.fast_read import FastReader
 from faceless.errors import not_found
@@ -33,24 +34,28 @@ async def find_visible_video(
 
 async def create_video(
     session: AsyncSession, *, data: VideoCreate, owner: Principal, ctx: RequestContext
-) -> Video:
-    video = Video(
-        id=uuid.uuid4(),
-        owner_id=owner.id,
-        title=data.title,
-        description=data.description,
-        script=data.script,
-        tags=list(data.tags),
-        privacy=data.privacy,
-        status=VideoStatus.DRAFT,
-        made_for_kids=data.made_for_kids,
-        contains_synthetic_media=data.contains_synthetic_media,
-        category_id=data.category_id,
-        default_language=data.default_language or None,
-    )
-    await repository.add(session, video)
+) -> dict[str, Any]:
+    """The new video as a plain mapping of its columns (``script`` in plaintext)."""
+    now = utcnow()
+    video: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "owner_id": owner.id,
+        "title": data.title,
+        "description": data.description,
+        "script": data.script,
+        "tags": list(data.tags),
+        "privacy": data.privacy,
+        "status": VideoStatus.DRAFT,
+        "made_for_kids": data.made_for_kids,
+        "contains_synthetic_media": data.contains_synthetic_media,
+        "category_id": data.category_id,
+        "default_language": data.default_language or None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await repository.insert_new(session, video)
     await record(
-        session, action="video.create", actor_id=owner.id, target=f"video:{video.id}", ctx=ctx
+        session, action="video.create", actor_id=owner.id, target=f"video:{video['id']}", ctx=ctx
     )
     return video
 

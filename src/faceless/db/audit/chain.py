@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
+from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 import orjson
 
-from faceless.models import AuditEvent
+
+class ChainedEvent(Protocol):
+    """The fields the hash covers: an ``AuditEvent`` row, or one the sequencer is building."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor_id(self) -> uuid.UUID | None: ...
+    @property
+    def actor_ip(self) -> str | None: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target(self) -> str | None: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def prev_hash(self) -> str: ...
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event: ChainedEvent) -> str:
     """SHA-256 of the event's canonical JSON followed by the previous entry's hash."""
     canonical = orjson.dumps(
         {

@@ -1,9 +1,9 @@
 """When to export the chain head: every ``export_seconds``, and after ``export_events`` appends.
 
-``record`` only bumps a counter in the session's ``info`` (no I/O, no lock inside the
-request's transaction). A commit hands the count to every exporter of this process; a
-rollback drops it, so events that never happened wake nobody. The exporter then reads
-the committed head in its own short read and writes the export off the request path.
+The sequencer hands the number of events it chained to every exporter of this process
+(:func:`note_chained`, no I/O), once its transaction has committed: events of a request
+that rolled back never reach the chain and wake nobody. The exporter then reads the
+committed head in its own short read and writes the export off the request path.
 
 Long-running processes:
 
@@ -25,9 +25,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
 from faceless.db.audit.head_export import ExportResult, HeadSigner, export_head
 from faceless.logging import get_logger
@@ -54,30 +52,16 @@ class ExportSource(Protocol):
     def data_protection(self) -> DataProtection: ...
 
 
-_APPENDS = "faceless.audit.appends"
 CLOSE_GRACE_SECONDS = 10.0
 _exporters: weakref.WeakSet[HeadExporter] = weakref.WeakSet()
 
 logger = get_logger("faceless.audit")
 
 
-def note_append(session: AsyncSession) -> None:
-    """Count one append in ``session``'s current transaction (called by ``record``)."""
-    info = session.info
-    info[_APPENDS] = info.get(_APPENDS, 0) + 1
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    count = session.info.pop(_APPENDS, 0)
-    if count:
-        for exporter in list(_exporters):
-            exporter.appended(count)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_APPENDS, None)
+def note_chained(count: int) -> None:
+    """``count`` events were chained and committed (called by the sequencer)."""
+    for exporter in list(_exporters):
+        exporter.appended(count)
 
 
 class HeadExporter:
@@ -96,7 +80,7 @@ class HeadExporter:
         self._sessions = sessions
         self._keyring = keyring
         self._signer: tuple[Keyring, HeadSigner] | None = None
-        # A wake-up hint, not an exact count: commits on another thread may race the
+        # A wake-up hint, not an exact count: sequencers on another thread may race the
         # increment, which at worst delays an export to the next period.
         self._pending = 0
         self._last_export = time.monotonic()
@@ -134,7 +118,7 @@ class HeadExporter:
         if on_loop:
             wake.set()
             return
-        # Runs inside a commit hook: never let the exporter fail somebody's commit.
+        # Runs in the sequencer: never let the exporter fail somebody's audit append.
         with contextlib.suppress(RuntimeError):  # that loop is closed: nothing to wake
             loop.call_soon_threadsafe(wake.set)
 

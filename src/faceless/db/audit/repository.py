@@ -1,33 +1,86 @@
-"""SQL for the audit chain. The head row update serialises appenders (see models)."""
+"""SQL for the audit chain.
+
+Requests only insert into the inbox (:func:`insert_pending`), inside their own
+transaction. The sequencer chains in a transaction of its own: :func:`lock_head`
+first (the row lock on PostgreSQL, the write lock on SQLite, so sequencers of every
+process queue there), then :func:`take_pending`, :func:`append_events` and
+:func:`set_head`. All Core statements.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from faceless.models import AuditEvent, AuditHead
+from faceless.models import AuditEvent, AuditHead, AuditInbox
+
+Executor = AsyncSession | AsyncConnection
+
+_INBOX = cast(Table, AuditInbox.__table__)
+_EVENTS = cast(Table, AuditEvent.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+
+_INSERT_PENDING = insert(_INBOX)
+# A no-op update: it exists for the lock it takes (and returns the head under it).
+_LOCK_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(last_id=_HEAD.c.last_id)
+    .returning(_HEAD.c.last_id, _HEAD.c.last_hash)
+)
+_INSERT_EVENTS = insert(_EVENTS)
+_PENDING_COLUMNS = (
+    _INBOX.c.id,
+    _INBOX.c.at,
+    _INBOX.c.actor_id,
+    _INBOX.c.actor_ip,
+    _INBOX.c.action,
+    _INBOX.c.target,
+    _INBOX.c.outcome,
+    _INBOX.c.request_id,
+)
 
 
-async def advance_head(session: AsyncSession) -> tuple[int, str]:
-    """Reserve the next id; returns (new id, previous hash). Holds the head lock until commit."""
-    row = (
-        await session.execute(
-            update(AuditHead)
-            .where(AuditHead.id == 1)
-            .values(last_id=AuditHead.last_id + 1)
-            .returning(AuditHead.last_id, AuditHead.last_hash)
-        )
-    ).one()
+async def insert_pending(session: AsyncSession, values: Mapping[str, Any]) -> None:
+    """One event into the inbox, in the caller's transaction (no chain lock taken)."""
+    await session.execute(_INSERT_PENDING, dict(values))
+
+
+async def lock_head(conn: AsyncConnection) -> tuple[int, str]:
+    """Lock the head row until this transaction ends; returns (last id, last hash)."""
+    row = (await conn.execute(_LOCK_HEAD)).one()
     return int(row[0]), str(row[1])
 
 
-async def insert_event(session: AsyncSession, event: AuditEvent) -> None:
-    session.add(event)
-    await session.flush()
-    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=event.hash))
+async def take_pending(conn: AsyncConnection, *, limit: int) -> list[Any]:
+    """Remove the oldest committed inbox rows and return them, in the order they are chained.
+
+    One statement (DELETE ... RETURNING) instead of a read and a delete. Only under the
+    head lock: no other run can be taking the same rows.
+    """
+    oldest = select(_INBOX.c.id).order_by(_INBOX.c.id).limit(limit).scalar_subquery()
+    query = delete(_INBOX).where(_INBOX.c.id.in_(oldest)).returning(*_PENDING_COLUMNS)
+    # RETURNING has no order of its own.
+    return sorted((await conn.execute(query)).all(), key=lambda row: int(row.id))
+
+
+async def append_events(conn: AsyncConnection, events: Sequence[Mapping[str, Any]]) -> None:
+    await conn.execute(_INSERT_EVENTS, [dict(event) for event in events])
+
+
+async def set_head(conn: AsyncConnection, *, last_id: int, last_hash: str) -> None:
+    await conn.execute(
+        update(_HEAD).where(_HEAD.c.id == 1).values(last_id=last_id, last_hash=last_hash)
+    )
+
+
+async def pending_count(session: Executor) -> int:
+    """Inbox rows not chained yet (committed by a request whose sequencer has not run)."""
+    return int(await session.scalar(select(func.count()).select_from(_INBOX)) or 0)
 
 
 async def stream_events(session: AsyncSession, batch: int = 1000) -> AsyncIterator[AuditEvent]:
@@ -58,12 +111,6 @@ async def head_values(session: AsyncSession) -> tuple[int, str]:
 async def hash_of(session: AsyncSession, event_id: int) -> str | None:
     found = await session.scalar(select(AuditEvent.hash).where(AuditEvent.id == event_id))
     return None if found is None else str(found)
-
-
-async def get_head(session: AsyncSession) -> AuditHead:
-    head = await session.get(AuditHead, 1)
-    assert head is not None, "audit_head row missing: run migrations"
-    return head
 
 
 async def recorded_at(session: AsyncSession, event_id: int) -> datetime | None:

@@ -1,25 +1,32 @@
-"""Appending to the audit chain, inside the caller's transaction.
+"""Recording audit events, inside the caller's transaction.
 
-``record`` appends inside the caller's transaction, so an action and its audit
-event commit or roll back together. Failure events that must survive a refused
-request are recorded by the endpoint in a transaction of their own.
+``record`` writes the event into the inbox inside the caller's transaction, so an
+action and its audit event commit or roll back together; it takes no shared lock, so
+concurrent writers do not queue behind each other's commits. Once the transaction has
+committed, the ``transaction()`` scope awaits the sequencer, which chains the event
+(:mod:`faceless.db.audit.sequencer`, ADR 0022): it is in the chain before the request
+answers. Failure events that must survive a refused request are recorded by the
+endpoint in a transaction of its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import uuid
 from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from faceless.context import RequestContext
 from faceless.db.audit import repository
-from faceless.db.audit.chain import event_hash
-from faceless.db.audit.head_export_schedule import note_append
+from faceless.db.audit.sequencer import sequencer_for
 from faceless.db.base import utcnow
-from faceless.models import AuditEvent
+from faceless.db.session import after_commit
 
 Outcome = Literal["success", "failure", "denied"]
+
+_CHAINING = "faceless.audit.chaining"
 
 
 async def record(
@@ -31,18 +38,31 @@ async def record(
     target: str | None,
     ctx: RequestContext | None,
 ) -> None:
-    event_id, prev_hash = await repository.advance_head(session)
-    event = AuditEvent(
-        id=event_id,
-        at=utcnow(),
-        actor_id=actor_id,
-        actor_ip=ctx.client_ip if ctx else None,
-        action=action,
-        target=target[:200] if target else target,
-        outcome=outcome,
-        request_id=ctx.request_id if ctx else None,
-        prev_hash=prev_hash,
+    await repository.insert_pending(
+        session,
+        {
+            "at": utcnow(),
+            "actor_id": actor_id,
+            "actor_ip": ctx.client_ip if ctx else None,
+            "action": action,
+            "target": target[:200] if target else target,
+            "outcome": outcome,
+            "request_id": ctx.request_id if ctx else None,
+        },
     )
-    event.hash = event_hash(event)
-    await repository.insert_event(session, event)
-    note_append(session)  # counted at commit; wakes the head exporter (see exporter.py)
+    _chain_after_commit(session)
+
+
+def _chain_after_commit(session: AsyncSession) -> None:
+    """Have the scope chain this transaction's events once it has committed (once)."""
+    if session.info.get(_CHAINING):
+        return
+    engine = session.bind
+    if not isinstance(engine, AsyncEngine):
+        raise TypeError("audit events need a session bound to one engine")
+    session.info[_CHAINING] = True
+    sequencer = sequencer_for(engine)
+    # Outside a transaction() scope (a test's bare session) there is no after-commit
+    # hook: the event is chained by the next sequencer run of any process, or at start-up.
+    with contextlib.suppress(RuntimeError):
+        after_commit(session, functools.partial(sequencer.chain_committed, engine))

@@ -304,7 +304,8 @@ async def _privileges(conn: AsyncConnection, target: VerifyTarget) -> Check:
         "runtime.privileges",
         Status.PASS,
         f"{len(policy)} tables exactly as the policy (audit_events SELECT, INSERT; audit_head "
-        "SELECT, UPDATE; others DML); no CREATE on schema public or the database",
+        "SELECT, UPDATE; audit_inbox SELECT, INSERT, DELETE; others DML); no CREATE on "
+        "schema public or the database",
     )
 
 
