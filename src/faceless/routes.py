@@ -16,9 +16,9 @@ from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
 from faceless.analyze.endpoints import router as analyze_router
-from faceless.api.auth import current_principal
-from faceless.api.authentication import AuthenticationPolicy, Gate, UploadGate
+from faceless.api.authentication import AuthenticationPolicy, Gate, RouteAccess, UploadGate
 from faceless.api.problems import PROBLEM_RESPONSES
+from faceless.api.scopes import authorize, requirement_of
 from faceless.audit.endpoints import router as audit_router
 from faceless.auth.endpoints import public_router as auth_public_router
 from faceless.auth.endpoints import router as auth_router
@@ -66,10 +66,16 @@ def authentication_policy() -> AuthenticationPolicy:
     ]
     if {gate.check for gate in gates} != set(UPLOAD_GATES.values()):
         raise RuntimeError("an upload gate names an endpoint that no authenticated router mounts")
+    access = [
+        RouteAccess(method, compile_path(API_PREFIX + route.path)[0], requirement_of(route))
+        for route in routes
+        for method in sorted(route.methods or ())
+    ]
     return AuthenticationPolicy(
         exact=frozenset(t for t in templates if "{" not in t),
         patterns=tuple(compile_path(t)[0] for t in sorted(templates) if "{" in t),
         gates=tuple(gates),
+        access=tuple(access),
     )
 
 
@@ -92,5 +98,6 @@ def include_routes(app: FastAPI) -> None:
             router,
             prefix=API_PREFIX,
             responses=PROBLEM_RESPONSES,
-            dependencies=[Depends(current_principal)],
+            # authorize: the principal, and whether an API token may call this route.
+            dependencies=[Depends(authorize)],
         )

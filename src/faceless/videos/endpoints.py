@@ -7,6 +7,8 @@ from fastapi import APIRouter, Query, Response
 from faceless.api.auth import CurrentUser, EditorUser
 from faceless.api.deps import DbSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope_response
+from faceless.api.scopes import require_scope
+from faceless.auth.scopes import VIDEOS_READ, VIDEOS_WRITE
 from faceless.models import VideoStatus
 from faceless.videos import service
 from faceless.videos.dependencies import VisibleVideo
@@ -15,7 +17,7 @@ from faceless.videos.schemas import VideoCreate, VideoOut, VideoUpdate
 router = APIRouter(prefix="/videos", tags=["videos"])
 
 
-@router.get("", response_model=ListEnvelope[VideoOut])
+@router.get("", dependencies=[require_scope(VIDEOS_READ)], response_model=ListEnvelope[VideoOut])
 async def list_videos(
     principal: CurrentUser,
     runtime: RuntimeDep,
@@ -33,7 +35,9 @@ async def list_videos(
     return envelope_response(VideoOut, videos, total, page)
 
 
-@router.post("", status_code=201, response_model=VideoOut)
+@router.post(
+    "", dependencies=[require_scope(VIDEOS_WRITE)], status_code=201, response_model=VideoOut
+)
 async def create_video(
     body: VideoCreate, editor: EditorUser, session: DbSession, ctx: RequestCtx, response: Response
 ) -> VideoOut:
@@ -42,12 +46,12 @@ async def create_video(
     return VideoOut.model_validate(video)
 
 
-@router.get("/{video_id}", response_model=VideoOut)
+@router.get("/{video_id}", dependencies=[require_scope(VIDEOS_READ)], response_model=VideoOut)
 async def get_video(video: VisibleVideo) -> VideoOut:
     return VideoOut.model_validate(video)
 
 
-@router.patch("/{video_id}", response_model=VideoOut)
+@router.patch("/{video_id}", dependencies=[require_scope(VIDEOS_WRITE)], response_model=VideoOut)
 async def update_video(
     body: VideoUpdate, video: VisibleVideo, editor: EditorUser, session: DbSession, ctx: RequestCtx
 ) -> VideoOut:
@@ -55,7 +59,12 @@ async def update_video(
     return VideoOut.model_validate(video)
 
 
-@router.delete("/{video_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{video_id}",
+    dependencies=[require_scope(VIDEOS_WRITE)],
+    status_code=204,
+    response_class=Response,
+)
 async def delete_video(
     video: VisibleVideo, editor: EditorUser, session: DbSession, ctx: RequestCtx
 ) -> Response:
