@@ -20,8 +20,10 @@ from faceless.api.authentication import AuthenticationPolicy, Gate, RouteAccess,
 from faceless.api.problems import PROBLEM_RESPONSES
 from faceless.api.scopes import authorize, requirement_of
 from faceless.audit.endpoints import router as audit_router
+from faceless.auth.api_tokens.endpoints import router as api_tokens_router
 from faceless.auth.endpoints import public_router as auth_public_router
 from faceless.auth.endpoints import router as auth_router
+from faceless.auth.sessions.endpoints import router as sessions_router
 from faceless.health.endpoints import router as health_router
 from faceless.health.metrics_endpoint import router as metrics_router
 from faceless.jobs.endpoints import router as jobs_router
@@ -36,6 +38,8 @@ API_PREFIX = "/api/v1"
 PUBLIC_ROUTERS = (auth_public_router,)
 AUTHENTICATED_ROUTERS = (
     auth_router,
+    sessions_router,
+    api_tokens_router,
     users_router,
     videos_router,
     analyze_router,
