@@ -38,3 +38,11 @@ def test_secrets_and_tokens_never_reach_a_log_line(log_output: io.StringIO) -> N
     assert "***" in lines[0]["event"]
     assert lines[-1]["level"] == "error"
     assert "RuntimeError" in lines[-1]["exception"]
+
+
+def test_api_tokens_never_reach_a_log_line(log_output: io.StringIO) -> None:
+    token = "fl_" + "Zk9-aQ_7" * 6  # the shape of security.api_tokens.new_api_token
+    logging.getLogger("faceless.test").warning("script sent %s in a query string", token)
+    output = log_output.getvalue()
+    assert "script sent" in output
+    assert token not in output and token[3:] not in output
