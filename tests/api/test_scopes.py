@@ -15,8 +15,11 @@ import uuid
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 
 from faceless.models import Role
+from faceless.problems import install_error_handlers
+from faceless.routes import include_routes
 from faceless.runtime.container import Runtime
 from tests.auth.api_tokens.support import ALL_SCOPES, audited, bearer, make_token
 from tests.conftest import Accounts
@@ -117,3 +120,23 @@ async def test_every_route_needs_a_scope_or_refuses_api_tokens(
     assert all(
         outcome == "denied" and (target or "").startswith("token:") for target, outcome in denied
     )
+
+
+async def test_the_routes_refuse_api_tokens_even_without_the_authentication_layer(
+    accounts: Accounts, services: Runtime
+) -> None:
+    """``api.scopes.authorize`` applies the same declarations from the matched route."""
+    session = await accounts.headers("layerless", Role.ADMIN)
+    token = (await make_token(accounts.client, session, ["videos:read"]))["token"]
+    bare = FastAPI()  # the routes alone: no middleware at all
+    bare.state.runtime = services
+    install_error_handlers(bare)
+    include_routes(bare)
+    transport = httpx.ASGITransport(app=bare)
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+        assert (await http.get("/api/v1/videos", headers=bearer(token))).status_code == 200
+        for method, path in (("GET", "/api/v1/tokens"), ("POST", "/api/v1/videos")):
+            answer = await http.request(method, path, headers=bearer(token), json={"title": "x"})
+            assert answer.status_code == 403, (method, path, answer.text)
+        assert (await http.get("/api/v1/tokens", headers=session)).status_code == 200
+    assert len(await audited(services, "token.denied")) == 2
