@@ -45,6 +45,14 @@ SCENARIOS = (
         seed="/videos",
     ),
     Scenario(
+        "list-token",
+        "GET /api/v1/videos with an API token (videos:read), 20 videos",
+        "reader-token",
+        "/api/v1/videos",
+        "/api/v1/videos",
+        raw=True,
+    ),
+    Scenario(
         "create", "POST /api/v1/videos", "writer", "/api/v1/videos", "/api/v1/videos", write=True
     ),
     Scenario(

@@ -86,3 +86,11 @@ def test_mfa_secrets_codes_and_tokens_never_reach_the_served_logs(tmp_path: Path
     output = "\n".join(path.read_text() for path in output_files)
     assert "/api/v1/auth/login/mfa" in output  # the requests were logged
     assert [s for s in secrets if s in output] == []
+
+
+def test_api_tokens_never_reach_a_log_line(log_output: io.StringIO) -> None:
+    token = "fl_" + "Zk9-aQ_7" * 6  # the shape of security.api_tokens.new_api_token
+    logging.getLogger("faceless.test").warning("script sent %s in a query string", token)
+    output = log_output.getvalue()
+    assert "script sent" in output
+    assert token not in output and token[3:] not in output

@@ -109,6 +109,7 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
             rules=edge.rate_rules,
             storage=edge.rate_storage,
             codec=runtime.tokens,
+            api_tokens=runtime.api_tokens,
         ),
         Middleware(AuthenticationMiddleware, policy=authentication_policy(), runtime=runtime),
     ]

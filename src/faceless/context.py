@@ -9,3 +9,5 @@ from dataclasses import dataclass
 class RequestContext:
     client_ip: str | None
     request_id: str | None
+    # As the client sent it, cut to fit and without control characters (sessions show it).
+    user_agent: str | None = None

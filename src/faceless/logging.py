@@ -26,6 +26,7 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 _TOKEN_SHAPES = (
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),  # JWTs
+    re.compile(r"\bfl_[A-Za-z0-9_-]{16,}"),  # API tokens (security.api_tokens)
     re.compile(r"(?<=://)([^:/@\s]*):[^@\s]+@"),  # credentials in URLs (user may be empty)
 )
 REDACTED = "***"

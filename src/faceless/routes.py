@@ -16,14 +16,16 @@ from fastapi.routing import APIRoute
 from starlette.routing import compile_path
 
 from faceless.analyze.endpoints import router as analyze_router
-from faceless.api.auth import current_principal
-from faceless.api.authentication import AuthenticationPolicy, Gate, UploadGate
+from faceless.api.authentication import AuthenticationPolicy, Gate, RouteAccess, UploadGate
 from faceless.api.problems import PROBLEM_RESPONSES
+from faceless.api.scopes import authorize, requirement_of
 from faceless.audit.endpoints import router as audit_router
+from faceless.auth.api_tokens.endpoints import router as api_tokens_router
 from faceless.auth.endpoints import public_router as auth_public_router
 from faceless.auth.endpoints import router as auth_router
 from faceless.auth.mfa.endpoints import public_router as mfa_public_router
 from faceless.auth.mfa.endpoints import router as mfa_router
+from faceless.auth.sessions.endpoints import router as sessions_router
 from faceless.health.endpoints import router as health_router
 from faceless.health.metrics_endpoint import router as metrics_router
 from faceless.jobs.endpoints import router as jobs_router
@@ -40,6 +42,8 @@ PUBLIC_ROUTERS = (auth_public_router, mfa_public_router)
 AUTHENTICATED_ROUTERS = (
     auth_router,
     mfa_router,
+    sessions_router,
+    api_tokens_router,
     users_router,
     videos_router,
     analyze_router,
@@ -74,10 +78,16 @@ def authentication_policy() -> AuthenticationPolicy:
     ]
     if {gate.check for gate in gates} != set(UPLOAD_GATES.values()):
         raise RuntimeError("an upload gate names an endpoint that no authenticated router mounts")
+    access = [
+        RouteAccess(method, compile_path(API_PREFIX + route.path)[0], requirement_of(route))
+        for route in routes
+        for method in sorted(route.methods or ())
+    ]
     return AuthenticationPolicy(
         exact=frozenset(t for t in templates if "{" not in t),
         patterns=tuple(compile_path(t)[0] for t in sorted(templates) if "{" in t),
         gates=tuple(gates),
+        access=tuple(access),
     )
 
 
@@ -100,5 +110,6 @@ def include_routes(app: FastAPI) -> None:
             router,
             prefix=API_PREFIX,
             responses=PROBLEM_RESPONSES,
-            dependencies=[Depends(current_principal)],
+            # authorize: the principal, and whether an API token may call this route.
+            dependencies=[Depends(authorize)],
         )

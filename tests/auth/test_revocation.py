@@ -1,5 +1,8 @@
 """Revocation reaches every process on the next request, principal caches notwithstanding.
 
+Sessions ended from the session list and API tokens (revoked, or their owner disabled)
+are covered too, and no API token or access token value reaches either server's log.
+
 Two real ``faceless serve`` processes share one database: PostgreSQL with Redis (the
 production shape) and the embedded default (SQLite and a shared var directory). Each
 case warms the principal cache of process B with the user's token, makes a change
@@ -33,6 +36,8 @@ class Pair:
     a: httpx.Client
     b: httpx.Client
     admin: dict[str, str]
+    # Where both servers' stdout and stderr are written.
+    log_dir: Path
 
 
 def _start(env: dict[str, str | None], var_dir: Path) -> Iterator[tuple[str, str, str]]:
@@ -100,7 +105,7 @@ def pair(
             httpx.Client(base_url=url_b, timeout=30) as b,
         ):
             admin = _login(a, "admin", admin_password)
-            yield Pair(a, b, admin)
+            yield Pair(a, b, admin, var_dir)
 
 
 def _login(http: httpx.Client, username: str, password: str = PASSWORD) -> dict[str, str]:
@@ -190,3 +195,65 @@ def test_a_reused_refresh_token_ends_the_session_everywhere(pair: Pair) -> None:
     assert pair.a.post("/api/v1/auth/refresh", json=spent).status_code == 200
     assert pair.a.post("/api/v1/auth/refresh", json=spent).status_code == 401  # reuse
     assert pair.b.get("/api/v1/auth/me", headers=_bearer(tokens)).status_code == 401
+
+
+def test_a_session_ended_from_the_list_on_one_process_ends_on_the_other(pair: Pair) -> None:
+    _, tokens = _new_editor(pair)
+    username = pair.a.get("/api/v1/auth/me", headers=_bearer(tokens)).json()["username"]
+    other = _login(pair.b, username)
+    _warm(pair, other)
+    listed = pair.b.get("/api/v1/auth/sessions", headers=_bearer(tokens)).json()
+    assert listed["total"] == 2
+    target = next(item["id"] for item in listed["items"] if not item["current"])
+    ended = pair.a.delete(f"/api/v1/auth/sessions/{target}", headers=_bearer(tokens))
+    assert ended.status_code == 204
+    assert pair.b.get("/api/v1/auth/me", headers=_bearer(other)).status_code == 401
+    after = pair.b.get("/api/v1/auth/sessions", headers=_bearer(tokens)).json()
+    assert [item["current"] for item in after["items"]] == [True]
+
+
+def test_an_api_token_stops_everywhere_when_revoked_or_its_owner_disabled(pair: Pair) -> None:
+    user_id, tokens = _new_editor(pair)
+    made = pair.a.post(
+        "/api/v1/tokens",
+        headers=_bearer(tokens),
+        json={"name": "two-process", "scopes": ["videos:read"]},
+    )
+    assert made.status_code == 201, made.text
+    script = {"Authorization": f"Bearer {made.json()['token']}"}
+    for _ in range(2):  # B reads it, then serves it from its cache
+        assert pair.b.get("/api/v1/videos", headers=script).status_code == 200
+    admin = _bearer(pair.admin)
+    assert pair.a.patch(
+        f"/api/v1/users/{user_id}", headers=admin, json={"disabled": True}
+    ).is_success
+    assert pair.b.get("/api/v1/videos", headers=script).status_code == 401
+    assert pair.a.patch(
+        f"/api/v1/users/{user_id}", headers=admin, json={"disabled": False}
+    ).is_success
+    assert pair.b.get("/api/v1/videos", headers=script).status_code == 200
+    # Disabling ended the owner's sessions (not the token): sign in again to revoke it.
+    username = pair.a.get("/api/v1/auth/me", headers=script).json()["username"]
+    again = _login(pair.a, username)
+    revoked = pair.a.delete(f"/api/v1/tokens/{made.json()['id']}", headers=_bearer(again))
+    assert revoked.status_code == 204
+    assert pair.b.get("/api/v1/videos", headers=script).status_code == 401
+
+
+def test_token_values_never_reach_the_logs(pair: Pair) -> None:
+    _, tokens = _new_editor(pair)
+    made = pair.a.post(
+        "/api/v1/tokens", headers=_bearer(tokens), json={"name": "leak", "scopes": ["analyze"]}
+    ).json()
+    script = {"Authorization": f"Bearer {made['token']}"}
+    assert pair.b.get("/api/v1/videos", headers=script).status_code == 403  # denied, audited
+    assert pair.b.get("/api/v1/auth/me", headers=script).status_code == 200
+    pair.a.delete(f"/api/v1/tokens/{made['id']}", headers=_bearer(tokens))
+    assert pair.b.get("/api/v1/auth/me", headers=script).status_code == 401
+    # A token in the query string (a client's mistake) is redacted from the access log too.
+    pair.a.get("/api/v1/auth/me", params={"token": made["token"]})
+    logs = "".join(path.read_text() for path in sorted(pair.log_dir.glob("api-*.std*")))
+    assert "/api/v1/auth/me" in logs  # the access log was captured
+    access_token = tokens["Authorization"].removeprefix("Bearer ")
+    for value in (made["token"], made["token"][3:], access_token, tokens["refresh"]):
+        assert value not in logs

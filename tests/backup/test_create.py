@@ -56,7 +56,8 @@ async def test_output_never_replaces_an_existing_file(
 
 @pytest.mark.parametrize("deployment", ["sqlite"], indirect=True)
 def test_without_a_backup_key_the_command_exits_2(deployment: Deployment) -> None:
-    keys = {name: generate_keyring_value() for name in ("SECRET_KEY", "DATA_ENCRYPTION_KEY")}
+    names = ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "API_TOKEN_HMAC_KEY")
+    keys = {name: generate_keyring_value() for name in names}
     result = deployment.cli("backup", "create", SECRETS_BACKENDS="env", **keys)
     assert result.returncode == 2
     assert "BACKUP_ENCRYPTION_KEY is not set" in result.stderr

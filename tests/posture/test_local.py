@@ -51,6 +51,7 @@ def test_placeholders_and_weak_keys_are_named_never_shown(tmp_path: Path) -> Non
         tmp_path,
         SECRET_KEY=weak,
         DATA_ENCRYPTION_KEY=generate_keyring_value(),
+        API_TOKEN_HMAC_KEY=generate_keyring_value(),
         METRICS_TOKEN=placeholder,
     )
     settings = _settings(var)
@@ -64,7 +65,10 @@ def test_placeholders_and_weak_keys_are_named_never_shown(tmp_path: Path) -> Non
 
 def test_strong_secrets_pass(tmp_path: Path) -> None:
     var = _var(
-        tmp_path, SECRET_KEY=generate_keyring_value(), DATA_ENCRYPTION_KEY=generate_keyring_value()
+        tmp_path,
+        SECRET_KEY=generate_keyring_value(),
+        DATA_ENCRYPTION_KEY=generate_keyring_value(),
+        API_TOKEN_HMAC_KEY=generate_keyring_value(),
     )
     settings = _settings(var)
     check = secrets_check(settings, build_secret_manager(settings))

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET_ENV = (
     "SECRET_KEY",
     "DATA_ENCRYPTION_KEY",
+    "API_TOKEN_HMAC_KEY",
     "DATABASE_URL",
     "DATABASE_MIGRATION_URL",
     "REDIS_URL",
@@ -104,6 +105,7 @@ def broken_deployment(tmp_path: Path) -> dict[str, str | None]:
 
 EXPECTED_PROBLEMS = (
     "SECRET_KEY: missing (required)",
+    "API_TOKEN_HMAC_KEY: missing (required)",
     "DATA_ENCRYPTION_KEY: a key has 128 bits; at least 256 needed",
     "DATABASE_URL: production requires sslmode=verify-full",
     "DATABASE_URL: production requires a CA file",
@@ -167,7 +169,11 @@ def test_each_refusal_names_its_secret(
     secret_values: dict[str, str],
     problem: str,
 ) -> None:
-    good = {"SECRET_KEY": strong_key(), "DATA_ENCRYPTION_KEY": strong_key()}
+    good = {
+        "SECRET_KEY": strong_key(),
+        "DATA_ENCRYPTION_KEY": strong_key(),
+        "API_TOKEN_HMAC_KEY": strong_key(),
+    }
     write_secrets(tmp_path / "secrets", {**good, **secret_values})
     result = invoke(monkeypatch, base_env(tmp_path), "secrets", "check")
     assert result.exit_code == 1
@@ -251,6 +257,7 @@ def test_production_starts_with_every_secret_from_files(
     values = {
         "SECRET_KEY": "2026-11:" + strong_key(),
         "DATA_ENCRYPTION_KEY": "2026-11:" + strong_key(),
+        "API_TOKEN_HMAC_KEY": "2026-11:" + strong_key(),
         "METRICS_TOKEN": secrets.token_urlsafe(32),
         "DATABASE_URL": database_url,
         "REDIS_URL": prod_redis.url(),

@@ -326,3 +326,36 @@ async def test_moving_window_frees_budget_as_hits_age(tmp_path: Path, sqlite_url
         assert refused.headers["ratelimit-policy"] == '"login";q=2;w=2'
         await asyncio.sleep(wait + 0.1)
         assert (await http.post(LOGIN, json=bad_login())).status_code == 401
+
+
+async def test_an_api_tokens_budget_is_its_owners(tmp_path: Path, sqlite_url: str) -> None:
+    settings = edge_settings(
+        tmp_path, sqlite_url, trusted_proxies=["127.0.0.1"], rate_limits=["videos=5/minute"]
+    )
+    async with edge_app(settings) as edge:
+        session = await edge.bearer("scripted", Role.EDITOR)
+        http = edge.client("127.0.0.1")
+        made = await http.post(
+            "/api/v1/tokens", headers=session, json={"name": "cron", "scopes": ["videos:read"]}
+        )
+        assert made.status_code == 201, made.text
+        script = {"Authorization": f"Bearer {made.json()['token']}"}
+        # The first request teaches this process the owner; from then on the token's
+        # requests and the owner's session share one budget, whatever the addresses.
+        for n in range(5):
+            response = await http.get(
+                "/api/v1/videos", headers={**script, "X-Forwarded-For": f"198.51.100.{n + 1}"}
+            )
+            assert response.status_code == 200, response.text
+        response = await http.get(
+            "/api/v1/videos", headers={**session, "X-Forwarded-For": "198.51.100.6"}
+        )
+        assert response.status_code == 200
+        response = await http.get(
+            "/api/v1/videos", headers={**script, "X-Forwarded-For": "198.51.100.7"}
+        )
+        assert_problem(response, 429)
+        response = await http.get(
+            "/api/v1/videos", headers={**session, "X-Forwarded-For": "198.51.100.8"}
+        )
+        assert_problem(response, 429)

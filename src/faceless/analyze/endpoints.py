@@ -7,13 +7,20 @@ from faceless.analyze.dependencies import Suggester
 from faceless.analyze.schemas import AnalysisResponse, AnalyzeRequest
 from faceless.api.auth import CurrentUser
 from faceless.api.deps import ReadSession
+from faceless.api.scopes import require_scope
+from faceless.auth.scopes import ANALYZE
 
 router = APIRouter(tags=["analysis"])
 
 
 # exclude_none: "llm" is absent, not null, when no model answered (no other field is
 # ever None).
-@router.post("/analyze", response_model=AnalysisResponse, response_model_exclude_none=True)
+@router.post(
+    "/analyze",
+    dependencies=[require_scope(ANALYZE)],
+    response_model=AnalysisResponse,
+    response_model_exclude_none=True,
+)
 async def analyze_script(
     body: AnalyzeRequest, principal: CurrentUser, session: ReadSession, suggester: Suggester
 ) -> AnalysisResponse:

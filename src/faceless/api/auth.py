@@ -59,6 +59,7 @@ async def current_principal(
         verified=verified_claims_for(request.scope, token) if token else None,
         cache=runtime.principal_cache,
         generation=principal_generation(request.scope),
+        api_tokens=runtime.api_tokens,
     )
     set_principal(request.scope, principal, user_id=str(principal.id))
     return principal

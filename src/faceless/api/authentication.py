@@ -12,6 +12,9 @@ ASGI layer, the innermost of the edge (after the rate limiter), decides first:
   enabled, session not revoked), the same function the FastAPI dependency falls back
   on; it is left in the request state, where the dependency takes it, so the database
   is asked once per request.
+- A request made with an API token is refused here (403, audited) when its route does
+  not accept API tokens or needs a scope the token (or its owner's role) lacks: each
+  route's declaration (``api.scopes``) is in the policy as a :class:`RouteAccess`.
 - An upload route declares an :class:`UploadGate`: what can be decided from the
   principal and the path alone (role, ownership of the path's resource, a quota)
   is decided here too, before the upload is read.
@@ -32,8 +35,10 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from faceless.api.deps import AppRuntime
+from faceless.api.scopes import ScopeRequirement, deny, refusal
 from faceless.auth.bearer import bearer_token, resolve_principal
 from faceless.auth.principal import Principal
+from faceless.context import RequestContext
 from faceless.errors import ProblemError
 from faceless.problems import problem_response
 from faceless.security import request_state
@@ -52,12 +57,29 @@ class UploadGate:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteAccess:
+    """What one route (method and compiled path) declares about API tokens."""
+
+    method: str
+    pattern: re.Pattern[str]
+    requirement: ScopeRequirement | None
+
+
+@dataclass(frozen=True, slots=True)
 class AuthenticationPolicy:
     """The authenticated routes' paths: exact ones in a set, templates as patterns."""
 
     exact: frozenset[str]
     patterns: tuple[re.Pattern[str], ...]
     gates: tuple[UploadGate, ...] = ()
+    access: tuple[RouteAccess, ...] = ()
+
+    def access_for(self, method: str, path: str) -> RouteAccess | None:
+        """The declaration of the route serving this request; None if none does (404/405)."""
+        for access in self.access:
+            if access.method == method and access.pattern.match(path):
+                return access
+        return None
 
     def requires_token(self, path: str) -> bool:
         return path in self.exact or any(pattern.match(path) for pattern in self.patterns)
@@ -100,13 +122,27 @@ class AuthenticationMiddleware:
             verified=request_state.verified_claims_for(scope, token) if token else None,
             cache=self.runtime.principal_cache,
             generation=request_state.principal_generation(scope),
+            api_tokens=self.runtime.api_tokens,
         )
         request_state.set_principal(scope, principal, user_id=str(principal.id))
+        if principal.via_api_token:
+            await self._check_access(principal, scope)
         gate = self.policy.gate_for(scope["method"], scope["path"])
         if gate is not None:
             check, params = gate
             await check(principal, params, self.runtime)
         return principal
+
+    async def _check_access(self, principal: Principal, scope: Scope) -> None:
+        access = self.policy.access_for(scope["method"], scope["path"])
+        if access is None:
+            return  # no route serves this method here: the app answers 404 or 405
+        detail = refusal(principal, access.requirement)
+        if detail is not None:
+            ctx = RequestContext(
+                client_ip=request_state.client_ip(scope), request_id=request_state.request_id(scope)
+            )
+            raise await deny(self.runtime.sessions, principal, ctx, detail)
 
     async def _refuse(
         self, refusal: ProblemError, scope: Scope, receive: Receive, send: Send

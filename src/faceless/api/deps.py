@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Protocol
 
@@ -18,6 +19,7 @@ from faceless.health.service import ReadinessTarget
 from faceless.publishing import Publisher
 from faceless.secrets import SecretManager
 from faceless.security import request_state
+from faceless.security.api_tokens import TokenOwners
 from faceless.worker.queue import JobQueue
 
 
@@ -33,6 +35,9 @@ class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
 
     @property
     def principal_cache(self) -> PrincipalCache: ...
+
+    @property
+    def api_tokens(self) -> TokenOwners: ...
 
     @property
     def fast_reader(self) -> FastReader: ...
@@ -84,7 +89,22 @@ def request_context(request: Request) -> RequestContext:
     client_ip = request_state.client_ip(request.scope)
     if client_ip is None and request.client is not None:
         client_ip = request.client.host
-    return RequestContext(client_ip=client_ip, request_id=request_state.request_id(request.scope))
+    return RequestContext(
+        client_ip=client_ip,
+        request_id=request_state.request_id(request.scope),
+        user_agent=_user_agent(request.headers.get("user-agent")),
+    )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+USER_AGENT_MAX_CHARS = 256
+
+
+def _user_agent(value: str | None) -> str | None:
+    """The header as shown in a session list: no control characters, at most 256 chars."""
+    if not value:
+        return None
+    return _CONTROL.sub("", value)[:USER_AGENT_MAX_CHARS] or None
 
 
 async def _request_context(request: Request) -> RequestContext:

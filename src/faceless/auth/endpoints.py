@@ -6,6 +6,7 @@ from faceless.api.auth import CurrentUser
 from faceless.api.deps import DbSession, RequestCtx, RuntimeDep
 from faceless.api.problems import UNAVAILABLE_RESPONSES
 from faceless.api.request_body import json_body_schema, parse_body, parse_optional_body
+from faceless.api.scopes import accepts_any_api_token
 from faceless.auth import service
 from faceless.auth.schemas import (
     LoginRequest,
@@ -88,6 +89,7 @@ async def logout(
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=UserOut)
+# Scripts may ask whose token they hold, whatever its scopes.
+@router.get("/me", response_model=UserOut, dependencies=[accepts_any_api_token()])
 async def me(principal: CurrentUser) -> UserOut:
     return UserOut.model_validate(principal.user)

@@ -2,7 +2,8 @@
 
 ``auth.bearer.resolve_principal`` asks the database for the user and the session of
 every access token; under load that query is most of an authenticated read's cost.
-This cache keeps its positive answers (never a refusal) per session, stamped with the
+This cache keeps its positive answers (never a refusal) per session (an API token's by
+its HMAC, ``auth.bearer``), stamped with the
 principal generation observed before the read (``security.principal_generation``
 explains why that makes invalidation exact across processes). An entry counts only
 under the very generation the current request observed; anything else is a miss, and
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from faceless.auth.principal import Principal
 
 DEFAULT_MAX_ENTRIES = 10_000
+# A sign-in session's id, or the HMAC of an API token.
+CacheKey = uuid.UUID | str
 DEFAULT_MAX_AGE_SECONDS = 60.0
 
 
@@ -42,29 +45,32 @@ class PrincipalCache:
         max_entries: int = DEFAULT_MAX_ENTRIES,
         max_age: float = DEFAULT_MAX_AGE_SECONDS,
     ) -> None:
-        self._entries: dict[uuid.UUID, _Entry] = {}
+        self._entries: dict[CacheKey, _Entry] = {}
         self._max_entries = max_entries
         self._max_age = max_age
 
-    def get(self, session_id: uuid.UUID, user_id: uuid.UUID, generation: str) -> Principal | None:
-        entry = self._entries.get(session_id)
+    def get(self, key: CacheKey, user_id: uuid.UUID | None, generation: str) -> Principal | None:
+        """The principal stored under ``key`` for this generation (and ``user_id``, if given)."""
+        entry = self._entries.get(key)
         if entry is None:
             return None
         if (
             entry.generation != generation
-            or entry.principal.id != user_id
+            or (user_id is not None and entry.principal.id != user_id)
             or time.monotonic() - entry.stored_at > self._max_age
         ):
-            del self._entries[session_id]
+            del self._entries[key]
             return None
         return entry.principal
 
-    def put(self, principal: Principal, generation: str) -> None:
+    def put(self, principal: Principal, generation: str, *, key: CacheKey | None = None) -> None:
+        """Store ``principal`` under ``key`` (by default its session id)."""
         entries = self._entries
-        entries.pop(principal.session_id, None)
+        key = principal.session_id if key is None else key
+        entries.pop(key, None)
         if len(entries) >= self._max_entries:
             del entries[next(iter(entries))]  # dicts keep insertion order: the oldest
-        entries[principal.session_id] = _Entry(principal, generation, time.monotonic())
+        entries[key] = _Entry(principal, generation, time.monotonic())
 
     def clear(self) -> None:
         self._entries.clear()

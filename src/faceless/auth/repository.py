@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -117,4 +117,18 @@ async def release_attempt(session: AsyncSession, username: str) -> None:
         update(LoginThrottle)
         .where(LoginThrottle.username == username, LoginThrottle.failures > 0)
         .values(failures=LoginThrottle.failures - 1, locked_until=None)
+    )
+
+
+async def touch_session(
+    session: AsyncSession, session_id: uuid.UUID, *, now: datetime, stale_before: datetime
+) -> None:
+    """Record a use of the session, unless one was recorded since ``stale_before``."""
+    await session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session_id,
+            or_(AuthSession.last_used_at.is_(None), AuthSession.last_used_at < stale_before),
+        )
+        .values(last_used_at=now)
     )

@@ -129,7 +129,7 @@ async def login(
             await repository.release_attempt(session, name)
             return _mfa_challenge(runtime, user, generation, now)
         await repository.clear_throttle(session, name)
-        tokens = await start_session(session, runtime, user, now)
+        tokens = await start_session(session, runtime, user, now, ctx=ctx)
         await record(
             session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
         )
@@ -244,10 +244,22 @@ async def reauthenticate(
 
 
 async def start_session(
-    session: AsyncSession, runtime: AuthRuntime, user: User, now: datetime
+    session: AsyncSession,
+    runtime: AuthRuntime,
+    user: User,
+    now: datetime,
+    *,
+    ctx: RequestContext | None = None,
 ) -> TokenResponse:
     lifetime = timedelta(seconds=runtime.settings.auth.refresh_token_seconds)
-    auth_session = AuthSession(id=uuid.uuid4(), user_id=user.id, expires_at=now + lifetime)
+    auth_session = AuthSession(
+        id=uuid.uuid4(),
+        user_id=user.id,
+        expires_at=now + lifetime,
+        # Where the session signed in from, for its owner's session list.
+        ip=ctx.client_ip[:45] if ctx and ctx.client_ip else None,
+        user_agent=ctx.user_agent if ctx else None,
+    )
     session.add(auth_session)
     return await _issue(session, runtime, user, auth_session, now)
 

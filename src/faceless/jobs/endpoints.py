@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query, Response
 from faceless.api.auth import CurrentUser, EditorUser
 from faceless.api.deps import DbSession, ReadSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
+from faceless.api.scopes import require_scope
+from faceless.auth.scopes import JOBS_READ, JOBS_WRITE
 from faceless.jobs import service
 from faceless.jobs.schemas import JobOut, ResultFormat
 from faceless.models import JobKind, JobStatus
@@ -15,7 +17,7 @@ from faceless.models import JobKind, JobStatus
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.get("", response_model=ListEnvelope[JobOut])
+@router.get("", dependencies=[require_scope(JOBS_READ)], response_model=ListEnvelope[JobOut])
 async def list_jobs(
     principal: CurrentUser,
     session: ReadSession,
@@ -34,13 +36,14 @@ async def list_jobs(
     return envelope(JobOut, jobs, total, page)
 
 
-@router.get("/{job_id}", response_model=JobOut)
+@router.get("/{job_id}", dependencies=[require_scope(JOBS_READ)], response_model=JobOut)
 async def get_job(job_id: uuid.UUID, principal: CurrentUser, session: ReadSession) -> JobOut:
     return JobOut.model_validate(await service.find_visible_job(session, job_id, principal))
 
 
 @router.get(
     "/{job_id}/result",
+    dependencies=[require_scope(JOBS_READ)],
     response_class=Response,
     responses={
         200: {
@@ -61,7 +64,12 @@ async def get_result(
     return Response(rendered.body, headers={"content-type": rendered.media_type})
 
 
-@router.delete("/{job_id}", response_model=JobOut, responses={204: {"description": "Deleted."}})
+@router.delete(
+    "/{job_id}",
+    dependencies=[require_scope(JOBS_WRITE)],
+    response_model=JobOut,
+    responses={204: {"description": "Deleted."}},
+)
 async def cancel_or_delete_job(
     job_id: uuid.UUID,
     editor: EditorUser,

@@ -1,5 +1,6 @@
 """ORM models, one module per table; imported here so Alembic sees one metadata."""
 
+from faceless.models.api_token import ApiToken
 from faceless.models.audit_event import AuditEvent, AuditHead, AuditInbox
 from faceless.models.auth_session import AuthSession, RefreshToken
 from faceless.models.job import Job, JobKind, JobStatus
@@ -13,6 +14,7 @@ from faceless.models.user import Role, User
 from faceless.models.video import Privacy, Video, VideoStatus
 
 __all__ = [
+    "ApiToken",
     "AuditEvent",
     "AuditHead",
     "AuditInbox",

@@ -25,6 +25,11 @@ class AuthSession(UuidPrimaryKey, Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(32))
+    # Shown in the owner's session list: written at most once a minute per session
+    # (``auth.bearer``), from where and with what the session signed in.
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
 
 
 class RefreshToken(UuidPrimaryKey, Base):

@@ -37,6 +37,7 @@ from faceless.secrets import SecretEvent, SecretManager
 from faceless.secrets.audit import record_secret_events
 from faceless.secrets.loading import load_secrets
 from faceless.secrets.validation import ensure_valid
+from faceless.security.api_tokens import ApiTokenHasher, TokenOwners
 from faceless.security.passwords import PasswordHashing
 from faceless.security.principal_generation import FileGeneration, RedisGeneration
 from faceless.security.tokens import TokenCodec
@@ -60,6 +61,8 @@ class Runtime:
     # Column encryption and blind indexes (DATA_ENCRYPTION_KEY); bound to both session makers.
     data_protection: DataProtection
     tokens: TokenCodec
+    # API tokens' HMACs (API_TOKEN_HMAC_KEY) and the owners of the tokens seen so far.
+    api_tokens: TokenOwners
     passwords: PasswordHashing
     publisher: Publisher
     # LLM suggestions for the analysis (asks only when ANTHROPIC_API_KEY is set).
@@ -114,6 +117,7 @@ class Runtime:
         ensure_valid(self.settings, self.secrets)
         self.signing_keys, self.data_protection = _keyrings(self.secrets)
         self.tokens.use_keyring(self.signing_keys)
+        self.api_tokens.hasher.use_keyring(_api_token_keys(self.secrets))
         bind_data_protection(self.sessions, self.data_protection)
         bind_data_protection(self.read_sessions, self.data_protection)
 
@@ -134,6 +138,10 @@ def _keyrings(manager: SecretManager) -> tuple[Keyring, DataProtection]:
         "DATA_ENCRYPTION_KEY", manager.require("DATA_ENCRYPTION_KEY").reveal()
     )
     return signing_keys, DataProtection.from_keyring(data_keys)
+
+
+def _api_token_keys(manager: SecretManager) -> Keyring:
+    return parse_keyring("API_TOKEN_HMAC_KEY", manager.require("API_TOKEN_HMAC_KEY").reveal())
 
 
 def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
@@ -164,6 +172,7 @@ def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
         signing_keys=signing_keys,
         data_protection=data_protection,
         tokens=tokens,
+        api_tokens=TokenOwners(ApiTokenHasher(_api_token_keys(manager))),
         passwords=PasswordHashing(settings.auth.max_concurrent_hashes),
         publisher=create_publisher(settings, manager),
         suggester=LlmSuggester(settings.anthropic, secrets=manager),

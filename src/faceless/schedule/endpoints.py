@@ -7,13 +7,17 @@ from fastapi import APIRouter, Response
 from faceless.api.auth import CurrentUser, EditorUser
 from faceless.api.deps import DbSession, ReadSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope
+from faceless.api.scopes import require_scope
+from faceless.auth.scopes import SCHEDULE_READ, SCHEDULE_WRITE
 from faceless.schedule import service
 from faceless.schedule.schemas import ScheduleCreate, ScheduleOut
 
 router = APIRouter(prefix="/schedule", tags=["schedule"])
 
 
-@router.post("", status_code=201, response_model=ScheduleOut)
+@router.post(
+    "", dependencies=[require_scope(SCHEDULE_WRITE)], status_code=201, response_model=ScheduleOut
+)
 async def create_schedule(
     body: ScheduleCreate,
     editor: EditorUser,
@@ -29,7 +33,9 @@ async def create_schedule(
     return ScheduleOut.model_validate(schedule)
 
 
-@router.get("", response_model=ListEnvelope[ScheduleOut])
+@router.get(
+    "", dependencies=[require_scope(SCHEDULE_READ)], response_model=ListEnvelope[ScheduleOut]
+)
 async def list_schedules(
     principal: CurrentUser, session: ReadSession, page: Page
 ) -> ListEnvelope[ScheduleOut]:
@@ -39,7 +45,12 @@ async def list_schedules(
     return envelope(ScheduleOut, items, total, page)
 
 
-@router.delete("/{schedule_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{schedule_id}",
+    dependencies=[require_scope(SCHEDULE_WRITE)],
+    status_code=204,
+    response_class=Response,
+)
 async def cancel_schedule(
     schedule_id: uuid.UUID, editor: EditorUser, session: DbSession, ctx: RequestCtx
 ) -> Response:

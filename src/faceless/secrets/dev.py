@@ -12,7 +12,12 @@ from pathlib import Path
 from faceless.crypto.keys import generate_keyring_value
 from faceless.fileio import private_dirs
 
-GENERATED_SECRETS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "BACKUP_ENCRYPTION_KEY")
+GENERATED_SECRETS = (
+    "SECRET_KEY",
+    "DATA_ENCRYPTION_KEY",
+    "API_TOKEN_HMAC_KEY",
+    "BACKUP_ENCRYPTION_KEY",
+)
 
 
 def ensure_dev_secrets(directory: Path) -> list[str]:

@@ -19,7 +19,9 @@ from faceless.secrets.errors import SafeSecretError
 from faceless.secrets.manager import SecretBackendError, SecretManager, failure_reason
 from faceless.settings import Environment, Settings
 
-KEYRING_SECRETS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY")
+# API_TOKEN_HMAC_KEY: API tokens are stored as HMACs under a key of their own, so rotating
+# the JWT signing key (SECRET_KEY) never ends them.
+KEYRING_SECRETS = ("SECRET_KEY", "DATA_ENCRYPTION_KEY", "API_TOKEN_HMAC_KEY")
 PUBLISHER_SECRETS = ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN")
 OPTIONAL_SECRETS = (
     "ANTHROPIC_API_KEY",

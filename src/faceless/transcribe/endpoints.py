@@ -8,7 +8,9 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from faceless.api.auth import EDITOR_ROLES, EditorUser, require_role
 from faceless.api.deps import AppRuntime, DbSession, RequestCtx, RuntimeDep
+from faceless.api.scopes import require_scope
 from faceless.auth.principal import Principal
+from faceless.auth.scopes import TRANSCRIBE
 from faceless.jobs.schemas import JobOut
 from faceless.transcribe import service
 from faceless.transcribe.uploads import store_upload
@@ -25,7 +27,9 @@ async def transcribe_gate(
         await service.check_quota(session, settings=runtime.settings, owner_id=principal.id)
 
 
-@router.post("/transcribe", status_code=202, response_model=JobOut)
+@router.post(
+    "/transcribe", dependencies=[require_scope(TRANSCRIBE)], status_code=202, response_model=JobOut
+)
 async def transcribe(
     editor: EditorUser,
     runtime: RuntimeDep,

@@ -10,7 +10,9 @@ from fastapi.responses import FileResponse
 from faceless.api.auth import EDITOR_ROLES, CurrentUser, EditorUser, require_role
 from faceless.api.deps import AppRuntime, DbSession, RequestCtx, RuntimeDep
 from faceless.api.pagination import ListEnvelope, Page, envelope_response
+from faceless.api.scopes import require_scope
 from faceless.auth.principal import Principal
+from faceless.auth.scopes import VIDEOS_READ, VIDEOS_WRITE
 from faceless.errors import not_found
 from faceless.models import VideoStatus
 from faceless.security.body_rules import IMAGE_TYPES, MAX_THUMBNAIL_BYTES, VIDEO_TYPES
@@ -21,7 +23,7 @@ from faceless.videos.schemas import MediaOut, ThumbnailOut, VideoCreate, VideoOu
 router = APIRouter(prefix="/videos", tags=["videos"])
 
 
-@router.get("", response_model=ListEnvelope[VideoOut])
+@router.get("", dependencies=[require_scope(VIDEOS_READ)], response_model=ListEnvelope[VideoOut])
 async def list_videos(
     principal: CurrentUser,
     runtime: RuntimeDep,
@@ -39,7 +41,9 @@ async def list_videos(
     return envelope_response(VideoOut, videos, total, page)
 
 
-@router.post("", status_code=201, response_model=VideoOut)
+@router.post(
+    "", dependencies=[require_scope(VIDEOS_WRITE)], status_code=201, response_model=VideoOut
+)
 async def create_video(
     body: VideoCreate, editor: EditorUser, session: DbSession, ctx: RequestCtx, response: Response
 ) -> VideoOut:
@@ -48,12 +52,12 @@ async def create_video(
     return VideoOut.model_validate(video)
 
 
-@router.get("/{video_id}", response_model=VideoOut)
+@router.get("/{video_id}", dependencies=[require_scope(VIDEOS_READ)], response_model=VideoOut)
 async def get_video(video: VisibleVideo) -> VideoOut:
     return VideoOut.model_validate(video)
 
 
-@router.patch("/{video_id}", response_model=VideoOut)
+@router.patch("/{video_id}", dependencies=[require_scope(VIDEOS_WRITE)], response_model=VideoOut)
 async def update_video(
     body: VideoUpdate, video: VisibleVideo, editor: EditorUser, session: DbSession, ctx: RequestCtx
 ) -> VideoOut:
@@ -61,7 +65,12 @@ async def update_video(
     return VideoOut.model_validate(video)
 
 
-@router.delete("/{video_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{video_id}",
+    dependencies=[require_scope(VIDEOS_WRITE)],
+    status_code=204,
+    response_class=Response,
+)
 async def delete_video(
     video: VisibleVideo,
     editor: EditorUser,
@@ -104,6 +113,7 @@ def _raw_body(media_types: frozenset[str], max_bytes: str) -> dict[str, Any]:
 
 @router.put(
     "/{video_id}/media",
+    dependencies=[require_scope(VIDEOS_WRITE)],
     response_model=MediaOut,
     openapi_extra=_raw_body(VIDEO_TYPES, "MAX_MEDIA_BYTES (default 2 GiB)"),
 )
@@ -129,6 +139,7 @@ async def upload_media(
 
 @router.get(
     "/{video_id}/media",
+    dependencies=[require_scope(VIDEOS_READ)],
     response_class=FileResponse,
     responses={200: {"content": {t: {} for t in sorted(VIDEO_TYPES)}}},
 )
@@ -140,6 +151,7 @@ async def download_media(video: VisibleVideo, runtime: RuntimeDep) -> FileRespon
 
 @router.put(
     "/{video_id}/thumbnail",
+    dependencies=[require_scope(VIDEOS_WRITE)],
     response_model=ThumbnailOut,
     openapi_extra=_raw_body(IMAGE_TYPES, f"{MAX_THUMBNAIL_BYTES // (1024 * 1024)} MiB"),
 )

@@ -211,7 +211,7 @@ async def complete_login(
             raise _unauthorized(MFA_TOKEN_INVALID)
         else:
             await auth_repository.clear_throttle(session, user.username)
-            tokens = await start_session(session, runtime, user, utcnow())
+            tokens = await start_session(session, runtime, user, utcnow(), ctx=ctx)
             await record(
                 session, action="auth.login", actor_id=user.id, target=f"user:{user.id}", ctx=ctx
             )

@@ -3,13 +3,18 @@
 IPv6 clients are grouped by /64, the smallest block a single subscriber usually
 gets, so rotating addresses inside one allocation buys nothing. The user comes
 from the access token's signature alone (no database), which is enough to key a
-budget: a forged token fails verification and counts only against the IP.
+budget: a forged token fails verification and counts only against the IP. An API
+token (``fl_…``) has no signature to check: it counts against its owner once this
+process has accepted it (``api_tokens.TokenOwners``, filled by authentication), so a
+script's budget is its owner's, shared with their sessions; a token never accepted
+here counts against the IP only.
 """
 
 from __future__ import annotations
 
 import ipaddress
 
+from faceless.security.api_tokens import PREFIX, TokenOwners
 from faceless.security.request_state import Scope, remember_verified_token
 from faceless.security.tokens import AccessClaims, InvalidTokenError, TokenCodec
 
@@ -39,6 +44,8 @@ def verified_claims(
     if not authorization or authorization[:7].lower() != b"bearer ":
         return None
     token = authorization[7:].decode("latin-1").strip()
+    if token.startswith(PREFIX):
+        return None  # an API token: no JWT to decode (see api_token_user_key)
     try:
         claims = codec.decode(token)
     except InvalidTokenError:
@@ -49,3 +56,14 @@ def verified_claims(
 
 def user_key(claims: AccessClaims | None) -> str | None:
     return f"user:{claims.user_id}" if claims else None
+
+
+def api_token_user_key(authorization: bytes | None, owners: TokenOwners) -> str | None:
+    """``user:<owner>`` for an API token this process has accepted before, else None."""
+    if not authorization or authorization[:7].lower() != b"bearer ":
+        return None
+    token = authorization[7:].decode("latin-1").strip()
+    if not token.startswith(PREFIX):
+        return None
+    owner = owners.owner_of(token)
+    return f"user:{owner}" if owner else None

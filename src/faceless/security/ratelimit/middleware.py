@@ -23,8 +23,14 @@ from faceless.metrics.instruments import (
 )
 from faceless.problems import problem_response
 from faceless.security import request_state
+from faceless.security.api_tokens import TokenOwners
 from faceless.security.body_rules import CLOSE_UNREAD, announces_body
-from faceless.security.ratelimit.identity import client_key, user_key, verified_claims
+from faceless.security.ratelimit.identity import (
+    api_token_user_key,
+    client_key,
+    user_key,
+    verified_claims,
+)
 from faceless.security.ratelimit.rules import DEFAULT_RATES, RateLimitRules, Tier
 from faceless.security.ratelimit.storage import (
     Bucket,
@@ -56,12 +62,19 @@ def _closing(scope: Scope) -> dict[str, str]:
 
 class RateLimitMiddleware:
     def __init__(
-        self, app: ASGIApp, *, rules: RateLimitRules, storage: RateLimitStorage, codec: TokenCodec
+        self,
+        app: ASGIApp,
+        *,
+        rules: RateLimitRules,
+        storage: RateLimitStorage,
+        codec: TokenCodec,
+        api_tokens: TokenOwners | None = None,
     ) -> None:
         self.app = app
         self.rules = rules
         self.storage = storage
         self.codec = codec
+        self.api_tokens = api_tokens
         declare_rate_limit_tiers(list(DEFAULT_RATES))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -75,6 +88,8 @@ class RateLimitMiddleware:
         authorization = next((v for k, v in scope["headers"] if k == b"authorization"), None)
         keys = [client_key(client_ip(scope))]
         user = user_key(verified_claims(authorization, self.codec, scope))
+        if user is None and self.api_tokens is not None:
+            user = api_token_user_key(authorization, self.api_tokens)
         if user:
             keys.append(user)
         buckets = tuple(
