@@ -71,4 +71,10 @@ def envelope_response(
         limit=page.limit,
         offset=page.offset,
     )
+    return model_response(body)
+
+
+def model_response(body: ResponseModel) -> Response:
+    """``body`` as a finished JSON response: serialised once, not validated again by the
+    route's ``response_model`` (which still documents it)."""
     return Response(body.__pydantic_serializer__.to_json(body), media_type="application/json")

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from faceless.api.auth import EDITOR_ROLES, CurrentUser, EditorUser, require_role
 from faceless.api.deps import AppRuntime, DbSession, RequestCtx, RuntimeDep
-from faceless.api.pagination import ListEnvelope, Page, envelope_response
+from faceless.api.pagination import ListEnvelope, Page, envelope_response, model_response
 from faceless.api.scopes import require_scope
 from faceless.auth.principal import Principal
 from faceless.auth.scopes import VIDEOS_READ, VIDEOS_WRITE
@@ -53,8 +53,11 @@ async def create_video(
 
 
 @router.get("/{video_id}", dependencies=[require_scope(VIDEOS_READ)], response_model=VideoOut)
-async def get_video(video: VisibleVideo) -> VideoOut:
-    return VideoOut.model_validate(video)
+async def get_video(video_id: uuid.UUID, principal: CurrentUser, runtime: RuntimeDep) -> Response:
+    video = await service.read_visible_video(
+        runtime.fast_reader, runtime.data_protection, video_id, principal
+    )
+    return model_response(VideoOut.model_validate(video))
 
 
 @router.patch("/{video_id}", dependencies=[require_scope(VIDEOS_WRITE)], response_model=VideoOut)

@@ -52,6 +52,35 @@ def _visible(*, by_owner: bool, by_status: bool) -> tuple[Select[Any], tuple[Any
     return query, (table.c.created_at.desc(), table.c.id)
 
 
+def _one_visible(*, by_owner: bool) -> Select[Any]:
+    table = Video.__table__
+    query = select(table).where(table.c.id == bindparam("video_id"))
+    if by_owner:  # without it: an administrator
+        query = query.where(table.c.owner_id == bindparam("owner_id"))
+    return query
+
+
+async def read_visible(
+    reader: FastReader,
+    protection: DataProtection,
+    video_id: uuid.UUID,
+    *,
+    owner_id: uuid.UUID | None,
+) -> dict[str, Any] | None:
+    """One video as a plain mapping, script opened, if ``owner_id`` may see it (hot path)."""
+    by_owner = owner_id is not None
+    rows = await reader.read(
+        f"videos.read_visible:{by_owner}",
+        lambda: _one_visible(by_owner=by_owner),
+        {"video_id": video_id, "owner_id": owner_id},
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    row["script"] = open_with(protection, Video.script, row["id"], row["script"])
+    return row
+
+
 async def list_visible(
     reader: FastReader,
     protection: DataProtection,

@@ -32,6 +32,18 @@ async def find_visible_video(
     return video
 
 
+async def read_visible_video(
+    reader: FastReader, protection: DataProtection, video_id: uuid.UUID, principal: Principal
+) -> dict[str, Any]:
+    """``find_visible_video`` for a plain read: the hot path, no session, no entity."""
+    video = await repository.read_visible(
+        reader, protection, video_id, owner_id=principal.owner_scope
+    )
+    if video is None:
+        raise not_found("video")
+    return video
+
+
 async def create_video(
     session: AsyncSession, *, data: VideoCreate, owner: Principal, ctx: RequestContext
 ) -> dict[str, Any]:
