@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 
 from faceless.auth.principal import Principal
+from faceless.bounded import put_bounded
 
 DEFAULT_MAX_ENTRIES = 10_000
 # A sign-in session's id, or the HMAC of an API token.
@@ -65,12 +66,9 @@ class PrincipalCache:
 
     def put(self, principal: Principal, generation: str, *, key: CacheKey | None = None) -> None:
         """Store ``principal`` under ``key`` (by default its session id)."""
-        entries = self._entries
         key = principal.session_id if key is None else key
-        entries.pop(key, None)
-        if len(entries) >= self._max_entries:
-            del entries[next(iter(entries))]  # dicts keep insertion order: the oldest
-        entries[key] = _Entry(principal, generation, time.monotonic())
+        entry = _Entry(principal, generation, time.monotonic())
+        put_bounded(self._entries, key, entry, self._max_entries)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import secrets
 
+from faceless.bounded import put_bounded
 from faceless.crypto.keys import Keyring
 
 PREFIX = "fl_"
@@ -70,12 +71,8 @@ class TokenOwners:
         self._max_entries = max_entries
 
     def remember(self, digest: str, user_id: str) -> None:
-        owners = self._owners
-        if digest in owners:
-            return
-        if len(owners) >= self._max_entries:
-            del owners[next(iter(owners))]
-        owners[digest] = user_id
+        if digest not in self._owners:  # a known token keeps its place
+            put_bounded(self._owners, digest, user_id, self._max_entries)
 
     def owner_of(self, token: str) -> str | None:
         """The owner's id of a token this process has accepted before, else None."""

@@ -22,6 +22,7 @@ from typing import Any
 
 import jwt
 
+from faceless.bounded import put_bounded
 from faceless.crypto.keys import Keyring
 
 ALGORITHM = "HS256"
@@ -117,9 +118,7 @@ class TokenCodec:
                 return claims
             del self._verified[token]
         claims, kid = self._verify(token)
-        if len(self._verified) >= _VERIFIED_MAX:
-            del self._verified[next(iter(self._verified))]  # the oldest insertion
-        self._verified[token] = (claims, kid)
+        put_bounded(self._verified, token, (claims, kid), _VERIFIED_MAX)
         return claims
 
     def _verify(self, token: str) -> tuple[AccessClaims, str]:
