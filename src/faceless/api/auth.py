@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from faceless.api.deps import RuntimeDep
+from faceless.api.deps import runtime_of
 from faceless.auth.bearer import resolve_principal
 from faceless.auth.principal import Principal
 from faceless.errors import ProblemError
@@ -41,12 +41,12 @@ ADMIN_ROLES = frozenset({Role.ADMIN})
 
 async def current_principal(
     request: Request,
-    runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     known = principal_as(request.scope, Principal)
     if known is not None:
         return known
+    runtime = runtime_of(request)
     token = (
         credentials.credentials
         if credentials is not None and credentials.scheme.lower() == "bearer"

@@ -28,7 +28,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from faceless.api.auth import CurrentUser
-from faceless.api.deps import RuntimeDep, request_context
+from faceless.api.deps import request_context, runtime_of
 from faceless.auth.principal import Principal
 from faceless.auth.scopes import SCOPES
 from faceless.context import RequestContext
@@ -73,13 +73,16 @@ def requirement_of(route: APIRoute) -> ScopeRequirement | None:
     return found[0] if found else None
 
 
-async def authorize(request: Request, principal: CurrentUser, runtime: RuntimeDep) -> Principal:
+async def authorize(request: Request, principal: CurrentUser) -> Principal:
     """The principal, if the matched route accepts how it authenticated (else a 403)."""
+    if not principal.via_api_token:
+        return principal  # a password session: its role decides, in the route
     route = request.scope.get("route")
     requirement = requirement_of(route) if isinstance(route, APIRoute) else None
     detail = refusal(principal, requirement)
     if detail is not None:
-        raise await deny(runtime.sessions, principal, request_context(request), detail)
+        sessions = runtime_of(request).sessions
+        raise await deny(sessions, principal, request_context(request), detail)
     return principal
 
 
