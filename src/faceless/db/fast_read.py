@@ -47,7 +47,8 @@ class Compiled:
     params: tuple[str, ...]  # the positional order of the named bind parameters
     binds: tuple[Processor, ...]
     columns: tuple[str, ...]
-    results: tuple[Processor, ...]
+    # The columns whose type converts the driver's value, with its result processor.
+    converted: tuple[tuple[str, Callable[[Any], Any]], ...]
 
 
 def compile_select(statement: Select[Any], dialect: Dialect) -> Compiled:
@@ -60,8 +61,10 @@ def compile_select(statement: Select[Any], dialect: Dialect) -> Compiled:
         params=params,
         binds=tuple(bind_types[name]._cached_bind_processor(dialect) for name in params),
         columns=columns,
-        results=tuple(
-            _result_processor(column.type, dialect) for column in statement.selected_columns
+        converted=tuple(
+            (name, processor)
+            for name, column in zip(columns, statement.selected_columns, strict=True)
+            if (processor := _result_processor(column.type, dialect)) is not None
         ),
     )
 
@@ -108,14 +111,15 @@ def _arguments(compiled: Compiled, values: Mapping[str, Any]) -> list[Any]:
 
 
 def _rows(compiled: Compiled, raw_rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    columns, results = compiled.columns, compiled.results
-    return [
-        {
-            name: value if processor is None else processor(value)
-            for name, value, processor in zip(columns, row, results, strict=True)
-        }
-        for row in raw_rows
-    ]
+    # Most columns need no conversion (on PostgreSQL, 4 of a video's 22): the dicts are
+    # built in C, and only the converted columns are visited.
+    columns, converted = compiled.columns, compiled.converted
+    rows = [dict(zip(columns, row, strict=True)) for row in raw_rows]
+    if converted:
+        for row in rows:
+            for name, processor in converted:
+                row[name] = processor(row[name])
+    return rows
 
 
 class AsyncpgReader(_Compiler):
