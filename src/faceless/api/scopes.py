@@ -27,7 +27,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from faceless.api.auth import CurrentUser
+from faceless.api.auth import BearerDeclaration, request_principal
 from faceless.api.deps import request_context, runtime_of
 from faceless.auth.principal import Principal
 from faceless.auth.scopes import SCOPES
@@ -73,8 +73,13 @@ def requirement_of(route: APIRoute) -> ScopeRequirement | None:
     return found[0] if found else None
 
 
-async def authorize(request: Request, principal: CurrentUser) -> Principal:
-    """The principal, if the matched route accepts how it authenticated (else a 403)."""
+async def authorize(request: Request, _credentials: BearerDeclaration) -> Principal:
+    """The principal, if the matched route accepts how it authenticated (else a 403).
+
+    No sub-dependencies: it runs on every authenticated request, and each one costs a
+    resolution step (issue 11: profiled under load).
+    """
+    principal = await request_principal(request)
     if not principal.via_api_token:
         return principal  # a password session: its role decides, in the route
     route = request.scope.get("route")
