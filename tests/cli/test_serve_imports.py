@@ -4,7 +4,8 @@ Every module a process imports stays resident for its life, and the serve proces
 API (one worker runs in it). Issue 11 brought its idle memory down by not importing
 PyAV (media checks import it at their first upload), Celery (jobs are sent with the
 Redis client), Jinja2 and the swagger-ui-py package (the docs read their assets from
-its folder) and every other operator command. A real ``faceless serve`` runs here, is
+its folder), structlog with Rich (``faceless.logging`` does its work) and
+every other operator command. A real ``faceless serve`` runs here, is
 asked a few things, and writes the modules it held when it exits.
 """
 
@@ -43,6 +44,8 @@ NEVER_IN_SERVE = (
     "billiard",
     "jinja2",
     "swagger_ui",
+    "structlog",
+    "rich",
     "sslyze",
     "faceless.posture",
     "faceless.backup.service",
