@@ -4,9 +4,10 @@ Every module a process imports stays resident for its life, and the serve proces
 API (one worker runs in it). Issue 11 brought its idle memory down by not importing
 PyAV (media checks import it at their first upload), Celery (jobs are sent with the
 Redis client), Jinja2 and the swagger-ui-py package (the docs read their assets from
-its folder), structlog with Rich (``faceless.logging`` does its work) and
-every other operator command. A real ``faceless serve`` runs here, is
-asked a few things, and writes the modules it held when it exits.
+its folder), structlog with Rich (``faceless.logging`` does its work), Alembic with
+Mako and Pygments (the embedded default migrates SQLite in a child process) and every
+other operator command. A real ``faceless serve`` runs here, is asked a few things,
+and writes the modules it held when it exits.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ NEVER_IN_SERVE = (
     "swagger_ui",
     "structlog",
     "rich",
+    "pygments",
+    "alembic",
+    "mako",
     "sslyze",
     "faceless.posture",
     "faceless.backup.service",

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 import time
 from typing import Annotated, cast
@@ -47,7 +49,6 @@ import uvicorn
 
 from faceless.cli.preflight import require_valid_secrets
 from faceless.db.engine import is_sqlite
-from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
 from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
@@ -75,11 +76,32 @@ async def _first_run(settings: Settings) -> str | None:
         await runtime.engine.dispose()
 
 
+# Alembic, Mako and Pygments (about 12 MB) would stay resident in the API process for
+# its whole life after one upgrade at start, so the upgrade runs in a child (issue 11).
+_MIGRATE = """
+import sys
+from faceless.logging import configure_logging
+from faceless.db.migrate import upgrade
+configure_logging()
+upgrade(sys.stdin.read())
+"""
+
+
+def migrate_in_child(url: str) -> None:
+    """``faceless.db.migrate.upgrade(url)`` in a child Python; exit 1 if it fails."""
+    argv = [sys.executable, "-c", _MIGRATE]
+    # The URL goes through stdin, never argv (which other users can read).
+    done = subprocess.run(argv, input=url, text=True, check=False)  # noqa: S603 - fixed argv
+    if done.returncode != 0:
+        typer.echo("error: the database migration failed (see above)", err=True)
+        raise typer.Exit(1)
+
+
 def prepare(settings: Settings) -> None:
     """Embedded default: create var/, migrate SQLite, create the first admin."""
     private_dirs(settings.paths.var_dir)
     if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
+        migrate_in_child(settings.database_url)
     password = asyncio.run(_first_run(settings))
     if password:
         # Straight to stdout, never through logging: it is shown exactly once.
