@@ -92,6 +92,8 @@ def test_the_embedded_api_process_holds_no_worker_or_operator_modules(tmp_path: 
     modules = served_modules(tmp_path, redis_url=None)
     assert "faceless.app" in modules  # it did serve the app
     assert held(modules) == []
+    # Without REDIS_URL nothing talks to Redis: redis-py stays out too.
+    assert sorted(m for m in modules if m.split(".")[0] == "redis") == []
 
 
 @pytest.mark.redis
