@@ -52,6 +52,8 @@ NEVER_IN_SERVE = (
     "mako",
     "sslyze",
     "faceless.posture",
+    "faceless.security.tls.certs",  # --behind-proxy: no TLS, no redirect listener
+    "faceless.security.redirect",
     "faceless.backup.service",
     "faceless.backup.restore",
     "faceless.nginx",

@@ -41,7 +41,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 from urllib.parse import urlsplit
 
 import typer
@@ -54,15 +54,16 @@ from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
 from faceless.runtime.container import build_runtime
 from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
-from faceless.security.headers import build_header_policy
 from faceless.security.http_bounds import FD_RESERVE, BoundedHttp, RequestBounds, open_file_limit
 from faceless.security.passwords import PasswordHashing
-from faceless.security.redirect import build_redirect_app
 from faceless.security.tls import TlsError
-from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
-from faceless.security.tls.context import ServerContextFactory, build_server_context
 from faceless.settings import Settings, load_settings
 from faceless.users.service import bootstrap_admin
+
+if TYPE_CHECKING:
+    # The TLS and redirect modules (X.509 with cryptography's, about 2 MB) are imported
+    # where they are used: `--behind-proxy`, the production shape, needs neither (issue 11).
+    from faceless.security.tls.context import ServerContextFactory
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -110,6 +111,9 @@ def prepare(settings: Settings) -> None:
 
 def prepare_tls(settings: Settings) -> ServerContextFactory:
     """Certificates in place (generated in development), the context validated once."""
+    from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
+    from faceless.security.tls.context import ServerContextFactory, build_server_context
+
     configured = settings.tls.cert_file is not None or settings.tls.key_file is not None
     if settings.is_development and not configured:
         private_dirs(settings.paths.var_dir)
@@ -184,6 +188,9 @@ class RedirectListener:
     """The plain-HTTP redirect server, in a daemon thread with its own event loop."""
 
     def __init__(self, settings: Settings, host: str, port: int, *, http: BoundedHttp) -> None:
+        from faceless.security.headers import build_header_policy
+        from faceless.security.redirect import build_redirect_app
+
         security = settings.security
         app = build_redirect_app(
             public_url=settings.http.public_url,
