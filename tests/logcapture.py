@@ -7,8 +7,6 @@ import io
 import logging
 from collections.abc import Iterator
 
-import structlog
-
 from faceless.logging import SecretValues, configure_logging
 
 
@@ -26,4 +24,3 @@ def captured_logs(secret_values: SecretValues | None = None) -> Iterator[io.Stri
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
-        structlog.reset_defaults()

@@ -1,14 +1,21 @@
 """Structured JSON logging for the app, uvicorn and Celery alike.
 
-Every line is one JSON object carrying the request id, user id and client IP
-bound for the current request. Secrets are scrubbed from the *final* line, so
-arguments, tracebacks and third-party loggers are covered, not just messages.
+Every line is one JSON object carrying the request id bound for the current request.
+Secrets are scrubbed from the *final* line, so arguments, tracebacks and third-party
+loggers are covered, not just messages.
+
+Our own lines are written as events with fields (``get_logger(name).info("event",
+key=value)``), on the standard library's loggers, and one formatter renders every
+record, ours and the libraries', as JSON. This was structlog's stdlib integration; it
+is done here because importing structlog imports Rich and Pygments (its development
+console renderer's tracebacks), about 8 MB an API process never used (issue 11).
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import json
 import logging
 import re
 import sys
@@ -16,12 +23,10 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import Any
+from datetime import UTC, datetime
 from urllib.parse import quote, quote_plus
 
 import orjson
-import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
 
 _TOKEN_SHAPES = (
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]+"),
@@ -38,11 +43,8 @@ SecretValues = Callable[[], Iterable[str]]
 REQUEST_ID: ContextVar[str | None] = ContextVar("faceless_request_id", default=None)
 
 
-def _add_request_id(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
-    request_id = REQUEST_ID.get()
-    if request_id is not None:
-        event.setdefault("request_id", request_id)
-    return event
+# The record attribute that carries an event's fields (see EventLogger).
+_FIELDS = "faceless_fields"
 
 
 class AccessLog:
@@ -90,17 +92,60 @@ def registered_secret_values() -> list[str]:
     return values
 
 
-class RedactingRenderer:
-    """Renders JSON, then removes token shapes and every currently loaded secret value."""
+class JsonFormatter(logging.Formatter):
+    """Every record as one JSON line: its fields, then ``event``, ``request_id``,
+    ``level``, ``logger``, ``timestamp`` (ISO, UTC) and ``exception``; then redacted of
+    token shapes and every currently loaded secret value."""
 
     def __init__(self, secret_values: SecretValues | None = None) -> None:
-        self._json = structlog.processors.JSONRenderer()
+        super().__init__()
         self._secret_values = secret_values
 
-    def __call__(self, logger: WrappedLogger, name: str, event: EventDict) -> str:
-        line = str(self._json(logger, name, event))
+    def format(self, record: logging.LogRecord) -> str:
+        event: dict[str, object] = {**getattr(record, _FIELDS, {}), "event": record.getMessage()}
+        request_id = REQUEST_ID.get()
+        if request_id is not None:
+            event.setdefault("request_id", request_id)
+        event["level"] = record.levelname.lower()
+        event["logger"] = record.name
+        timestamp = datetime.fromtimestamp(record.created, UTC).isoformat()
+        event["timestamp"] = timestamp.replace("+00:00", "Z")
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        # Anything JSON cannot carry is shown as its repr (a Secret's hides its value).
+        line = json.dumps(event, default=repr)
         values = list(self._secret_values()) if self._secret_values else []
         return redact(line, [*values, *registered_secret_values()])
+
+
+class EventLogger:
+    """``info("event", key=value)``: a record whose fields the JSON formatter writes."""
+
+    __slots__ = ("_logger",)
+
+    def __init__(self, name: str) -> None:
+        self._logger = logging.getLogger(name)
+
+    def _log(self, level: int, event: str, fields: dict[str, object], *, exc: bool) -> None:
+        if self._logger.isEnabledFor(level):
+            # stacklevel: the record names the caller, not this wrapper.
+            self._logger.log(level, event, exc_info=exc, extra={_FIELDS: fields}, stacklevel=3)
+
+    def debug(self, event: str, **fields: object) -> None:
+        self._log(logging.DEBUG, event, fields, exc=False)
+
+    def info(self, event: str, **fields: object) -> None:
+        self._log(logging.INFO, event, fields, exc=False)
+
+    def warning(self, event: str, **fields: object) -> None:
+        self._log(logging.WARNING, event, fields, exc=False)
+
+    def error(self, event: str, **fields: object) -> None:
+        self._log(logging.ERROR, event, fields, exc=False)
+
+    def exception(self, event: str, **fields: object) -> None:
+        """An error with the exception being handled."""
+        self._log(logging.ERROR, event, fields, exc=True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -138,29 +183,8 @@ def configure_logging(level: str = "INFO", secret_values: SecretValues | None = 
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    shared: list[Processor] = [
-        structlog.contextvars.merge_contextvars,
-        _add_request_id,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            RedactingRenderer(secret_values),
-        ],
-    )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
+    handler.setFormatter(JsonFormatter(secret_values))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -174,5 +198,5 @@ def configure_logging(level: str = "INFO", secret_values: SecretValues | None = 
     uvicorn_access.propagate = False
 
 
-def get_logger(name: str) -> Any:
-    return structlog.stdlib.get_logger(name)
+def get_logger(name: str) -> EventLogger:
+    return EventLogger(name)

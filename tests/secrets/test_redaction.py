@@ -1,8 +1,8 @@
 """Every loaded secret is scrubbed from every log line, whichever logger wrote it.
 
 Secrets are logged on purpose, raw and encoded, at every level, through the root logger,
-uvicorn's and Celery's loggers and structlog, and inside exceptions; then the output is
-grepped for each value and its encodings.
+uvicorn's and Celery's loggers and our event loggers (with fields), and inside
+exceptions; then the output is grepped for each value and its encodings.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import structlog
 
-from faceless.logging import register_secret_source
+from faceless.logging import get_logger, register_secret_source
 from faceless.secrets import SecretManager
 from faceless.secrets.files import FilesBackend
 from faceless.settings import DatabaseSettings, RedisSettings, Settings
@@ -92,8 +91,8 @@ def test_exceptions_and_tracebacks_are_scrubbed(output: io.StringIO) -> None:
                 raise RuntimeError(f"token {VALUES['ANTHROPIC_API_KEY']}") from inner
         except RuntimeError:
             logging.getLogger(name).exception("failed with key %s", VALUES["SECRET_KEY"])
-    structlog.get_logger("faceless.test").error(
-        "structlog line", key=VALUES["METRICS_TOKEN"], header=f"Bearer {VALUES['SECRET_KEY']}"
+    get_logger("faceless.test").error(
+        "event line", key=VALUES["METRICS_TOKEN"], header=f"Bearer {VALUES['SECRET_KEY']}"
     )
     text = output.getvalue()
     records = [json.loads(line) for line in text.splitlines()]

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import anyio
-import structlog
 from anyio import to_thread
 
 from faceless.analyze.analyzer import Analysis
@@ -41,6 +40,7 @@ from faceless.analyze.llm_prompt import (
     build_prompt,
     parse_tool_input,
 )
+from faceless.logging import get_logger
 from faceless.secrets import SecretManager
 from faceless.settings import AnthropicSettings
 
@@ -55,7 +55,7 @@ KEY_NAME = "ANTHROPIC_API_KEY"
 MAX_ANSWER_TOKENS = 2048
 MODEL_NAME_CHARS = 200
 
-log = structlog.get_logger("faceless.analyze")
+log = get_logger("faceless.analyze")
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,11 @@ from script, so only ``style-src-attr`` allows inline styles; stylesheets and
 ``<style>`` elements need 'self' or the nonce. The HTML is formatted from
 trusted constants and the nonce; nothing from the request reaches it.
 
-Assets come from the ``swagger-ui-py`` package, read once when the router is built
-and served by an explicit allow-list of names: a client never supplies a path.
+Assets come from the ``swagger-ui-py`` package and are served by an explicit allow-list
+of names: a client never supplies a path. Their presence is checked when the router is
+built; each is read at its first request (Swagger UI's bundle is 1.4 MB an API process
+need not hold until someone opens the docs), and the package itself is never imported
+(its ``__init__`` loads Jinja2): only its folder is looked up (issue 11).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from types import MappingProxyType
 
 from fastapi import APIRouter
@@ -120,19 +124,39 @@ class Asset:
     media_type: str
 
 
-@cache
+def static_dir() -> Path:
+    """The swagger-ui-py package's copy of the assets, found without importing it."""
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("the swagger-ui-py package is not installed")
+    return Path(spec.submodule_search_locations[0]) / "static"
+
+
+def check_assets() -> None:
+    """A missing allow-listed asset stops the boot."""
+    static = static_dir()
+    for name in ASSET_TYPES:
+        if not (static / name).is_file():
+            raise FileNotFoundError(f"Swagger UI asset missing: {static / name}")
+
+
+def load_asset(name: str) -> Asset | None:
+    """An allow-listed asset, read once per process; None for any other name."""
+    return _read_asset(name) if name in ASSET_TYPES else None
+
+
+@cache  # keyed by allow-listed names only (load_asset), so it stays this small
+def _read_asset(name: str) -> Asset:
+    return Asset(body=(static_dir() / name).read_bytes(), media_type=ASSET_TYPES[name])
+
+
 def load_assets() -> Mapping[str, Asset]:
-    """Read every allow-listed asset once per process; a missing file stops the boot."""
-    static = files("swagger_ui").joinpath("static")  # the swagger-ui-py package's copy
-    assets = {
-        name: Asset(body=static.joinpath(name).read_bytes(), media_type=media_type)
-        for name, media_type in ASSET_TYPES.items()
-    }
-    return MappingProxyType(assets)
+    """Every allow-listed asset (read once per process)."""
+    return MappingProxyType({name: _read_asset(name) for name in ASSET_TYPES})
 
 
 def build_docs_router() -> APIRouter:
-    assets = load_assets()
+    check_assets()
     router = APIRouter(include_in_schema=False)
 
     @router.get(DOCS_PATH)
@@ -145,7 +169,7 @@ def build_docs_router() -> APIRouter:
 
     @router.get(f"{ASSETS_PATH}/{{name}}")
     async def docs_asset(name: str) -> Response:
-        asset = assets.get(name)
+        asset = load_asset(name)
         if asset is None:
             raise not_found("asset")
         return Response(

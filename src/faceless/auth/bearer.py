@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
-import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,10 +30,11 @@ from faceless.auth.principal import Principal
 from faceless.auth.principal_cache import CacheKey, PrincipalCache
 from faceless.db.base import utcnow
 from faceless.errors import ProblemError
+from faceless.logging import get_logger
 from faceless.security.api_tokens import MAX_TOKEN_CHARS, TokenOwners, is_api_token
 from faceless.security.tokens import AccessClaims, InvalidTokenError, TokenCodec
 
-logger = structlog.stdlib.get_logger("faceless.auth")
+logger = get_logger("faceless.auth")
 
 MISSING_DETAIL = "A valid access token is required."
 INVALID_DETAIL = "The access token is invalid or expired."

@@ -16,6 +16,7 @@ import sys
 from types import FrameType
 
 from faceless.metrics.process_dir import use_private_directory
+from faceless.runtime.memory import return_large_blocks
 
 SIGTERM_STATUS = 128 + signal.SIGTERM
 
@@ -28,6 +29,7 @@ def prepare_process() -> None:
     """What every ``faceless`` process tree needs before the commands are imported."""
     signal.signal(signal.SIGTERM, _exit)
     use_private_directory()
+    return_large_blocks()
 
 
 def main() -> None:

@@ -37,9 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
 import threading
 import time
-from typing import Annotated, cast
+from typing import TYPE_CHECKING, Annotated, cast
 from urllib.parse import urlsplit
 
 import typer
@@ -47,21 +49,21 @@ import uvicorn
 
 from faceless.cli.preflight import require_valid_secrets
 from faceless.db.engine import is_sqlite
-from faceless.db.migrate import upgrade
 from faceless.db.session import transaction
 from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
 from faceless.runtime.container import build_runtime
 from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
-from faceless.security.headers import build_header_policy
 from faceless.security.http_bounds import FD_RESERVE, BoundedHttp, RequestBounds, open_file_limit
 from faceless.security.passwords import PasswordHashing
-from faceless.security.redirect import build_redirect_app
 from faceless.security.tls import TlsError
-from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
-from faceless.security.tls.context import ServerContextFactory, build_server_context
 from faceless.settings import Settings, load_settings
 from faceless.users.service import bootstrap_admin
+
+if TYPE_CHECKING:
+    # The TLS and redirect modules (X.509 with cryptography's, about 2 MB) are imported
+    # where they are used: `--behind-proxy`, the production shape, needs neither (issue 11).
+    from faceless.security.tls.context import ServerContextFactory
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -75,11 +77,32 @@ async def _first_run(settings: Settings) -> str | None:
         await runtime.engine.dispose()
 
 
+# Alembic, Mako and Pygments (about 12 MB) would stay resident in the API process for
+# its whole life after one upgrade at start, so the upgrade runs in a child (issue 11).
+_MIGRATE = """
+import sys
+from faceless.logging import configure_logging
+from faceless.db.migrate import upgrade
+configure_logging()
+upgrade(sys.stdin.read())
+"""
+
+
+def migrate_in_child(url: str) -> None:
+    """``faceless.db.migrate.upgrade(url)`` in a child Python; exit 1 if it fails."""
+    argv = [sys.executable, "-c", _MIGRATE]
+    # The URL goes through stdin, never argv (which other users can read).
+    done = subprocess.run(argv, input=url, text=True, check=False)  # noqa: S603 - fixed argv
+    if done.returncode != 0:
+        typer.echo("error: the database migration failed (see above)", err=True)
+        raise typer.Exit(1)
+
+
 def prepare(settings: Settings) -> None:
     """Embedded default: create var/, migrate SQLite, create the first admin."""
     private_dirs(settings.paths.var_dir)
     if is_sqlite(settings.database_url):
-        upgrade(settings.database_url)
+        migrate_in_child(settings.database_url)
     password = asyncio.run(_first_run(settings))
     if password:
         # Straight to stdout, never through logging: it is shown exactly once.
@@ -88,6 +111,9 @@ def prepare(settings: Settings) -> None:
 
 def prepare_tls(settings: Settings) -> ServerContextFactory:
     """Certificates in place (generated in development), the context validated once."""
+    from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
+    from faceless.security.tls.context import ServerContextFactory, build_server_context
+
     configured = settings.tls.cert_file is not None or settings.tls.key_file is not None
     if settings.is_development and not configured:
         private_dirs(settings.paths.var_dir)
@@ -162,6 +188,9 @@ class RedirectListener:
     """The plain-HTTP redirect server, in a daemon thread with its own event loop."""
 
     def __init__(self, settings: Settings, host: str, port: int, *, http: BoundedHttp) -> None:
+        from faceless.security.headers import build_header_policy
+        from faceless.security.redirect import build_redirect_app
+
         security = settings.security
         app = build_redirect_app(
             public_url=settings.http.public_url,

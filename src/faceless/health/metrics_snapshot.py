@@ -30,7 +30,6 @@ from faceless.logging import get_logger
 from faceless.models import JobKind, JobStatus
 from faceless.schedule import repository as schedule_repository
 from faceless.secrets import SecretManager
-from faceless.security.tls.inspection import CertificateInfo
 from faceless.settings import Settings
 from faceless.worker import repository as jobs_repository
 from faceless.worker.repository import ActiveJobs
@@ -160,6 +159,9 @@ async def _files(target: MetricsTarget, now: datetime) -> list[Metric]:
     ]
     cert = settings.tls_cert_file
     if await asyncio.to_thread(cert.is_file):
+        # Imported here: X.509 parsing is for a scrape where a certificate is (issue 11).
+        from faceless.security.tls.inspection import CertificateInfo
+
         info = await asyncio.to_thread(CertificateInfo.of, cert, now=now)
         families.append(
             _gauge(

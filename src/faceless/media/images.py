@@ -12,10 +12,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-import av
-import av.error
-from av.video.codeccontext import VideoCodecContext
-
 __all__ = [
     "IMAGE_CONTENT_TYPES",
     "MAX_PIXELS",
@@ -61,6 +57,11 @@ def check_image(data: bytes, content_type: str) -> ImageInfo:
             f"the image must be at most {MAX_SIDE} pixels on each side "
             f"and {MAX_PIXELS} pixels in all"
         )
+    # PyAV (FFmpeg's libraries, about 20 MB) is imported at the first thumbnail, so an
+    # API process does not carry it from start (issue 11).
+    import av
+    from av.video.codeccontext import VideoCodecContext
+
     decoder = av.CodecContext.create(codec, "r")
     assert isinstance(decoder, VideoCodecContext)
     try:

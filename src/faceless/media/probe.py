@@ -22,11 +22,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-import av.error
-from av.container import InputContainer
-from av.video.stream import VideoStream
+if TYPE_CHECKING:
+    # PyAV (FFmpeg's libraries, about 20 MB) is imported by the functions that decode,
+    # so an API process pays for it at its first video upload, not at start (issue 11).
+    from av.container import InputContainer
+    from av.video.stream import VideoStream
 
 __all__ = [
     "MAX_DIMENSION",
@@ -98,6 +100,8 @@ def probe_video(path: Path, content_type: str) -> VideoInfo:
 
 @contextmanager
 def _open(path: Path, demuxer: str, content_type: str) -> Iterator[InputContainer]:
+    import av  # loaded at first use (see the imports above)
+
     try:
         container = av.open(
             str(path), mode="r", format=demuxer, options=_OPEN_OPTIONS, metadata_errors="replace"
@@ -112,6 +116,8 @@ def _open(path: Path, demuxer: str, content_type: str) -> Iterator[InputContaine
 
 
 def _video_stream(container: InputContainer) -> VideoStream:
+    from av.video.stream import VideoStream
+
     stream = container.streams.best("video")
     if not isinstance(stream, VideoStream):
         raise MediaError("the file has no video stream")
@@ -126,6 +132,8 @@ def _video_stream(container: InputContainer) -> VideoStream:
 
 
 def _duration(container: InputContainer, stream: VideoStream) -> float:
+    import av
+
     seconds = 0.0
     if container.duration is not None and container.duration > 0:
         seconds = container.duration / av.time_base

@@ -24,12 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import structlog
-
+from faceless.logging import get_logger
 from faceless.secrets.base import Secret, SecretBackend
 from faceless.secrets.errors import SafeSecretError
 
-log = structlog.get_logger("faceless.secrets")
+log = get_logger("faceless.secrets")
 
 Outcome = Literal["success", "failure"]
 

@@ -19,15 +19,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from faceless.fileio import atomic_write, private_dirs
+from faceless.logging import get_logger
 from faceless.secrets.audit import record_secret_events
 from faceless.secrets.errors import SafeSecretError, SecretsConfigError
 from faceless.secrets.manager import SecretBackendError, SecretEvent, SecretManager
 
-log = structlog.get_logger("faceless.secrets")
+log = get_logger("faceless.secrets")
 
 
 class Reloadable(Protocol):

@@ -12,7 +12,6 @@ from faceless.security import principal_generation
 from faceless.security.body_rules import BodyRules, build_body_rules
 from faceless.security.headers import HeaderPolicy, build_header_policy
 from faceless.security.proxy import ProxyPolicy, build_proxy_policy
-from faceless.security.ratelimit.redis_storage import RedisStorage
 from faceless.security.ratelimit.rules import RateLimitRules, build_rules
 from faceless.security.ratelimit.storage import MemoryStorage, RateLimitStorage
 from faceless.settings import Settings
@@ -39,15 +38,18 @@ def build_edge(settings: Settings) -> Edge:
     security = settings.security
     if "*" in settings.http.cors_origins:
         raise ValueError("CORS_ORIGINS must list origins; '*' is refused (credentials are allowed)")
-    storage: RateLimitStorage = (
-        RedisStorage(
+    storage: RateLimitStorage = MemoryStorage(
+        principal_generation.FileGeneration(settings.paths.var_dir).current
+    )
+    if settings.redis.url:
+        # Imported here: the embedded default never loads redis-py (about 10 MB; issue 11).
+        from faceless.security.ratelimit.redis_storage import RedisStorage
+
+        storage = RedisStorage(
             settings.redis.url,
             timeout=settings.redis.socket_timeout,
             generation_key=principal_generation.REDIS_KEY,
         )
-        if settings.redis.url
-        else MemoryStorage(principal_generation.FileGeneration(settings.paths.var_dir).current)
-    )
     return Edge(
         headers=build_header_policy(
             hsts_max_age=security.hsts_max_age,

@@ -31,11 +31,10 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 REDIS_KEY = "faceless:auth:generation"
 FILE_NAME = "principal-generation"
@@ -59,6 +58,11 @@ class RedisGeneration:
 
     async def bump(self) -> None:
         if self._redis is None:  # made at first use: most processes never bump
+            # Imported here too: the embedded default never loads redis-py (issue 11).
+            from redis.asyncio import Redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
             self._redis = Redis.from_url(
                 self._url,
                 socket_timeout=self._timeout,

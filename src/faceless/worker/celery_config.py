@@ -5,7 +5,8 @@ and the runner's atomic claim makes duplicates harmless, so a lost worker costs 
 redelivery, never a lost or doubled job. Messages are JSON only (no pickle from
 the broker), there is no result backend: results live in the jobs table.
 
-Building the app needs no Redis connection. The API only sends (``celery_queue.py``);
+Building the app needs no Redis connection. The API only sends (``celery_queue.py``,
+without Celery: ``celery_message.py``);
 the worker process (:mod:`faceless.runtime.celery_worker`) passes ``run_job``, the
 function the task calls, so this module knows nothing of what a job does.
 """
@@ -19,11 +20,11 @@ from collections.abc import Callable
 from celery import Celery
 
 from faceless.settings import Settings
+from faceless.worker.celery_message import QUEUE, TASK_NAME
+
+__all__ = ["QUEUE", "TASK_NAME", "create_celery_app", "visibility_timeout"]
 
 logger = logging.getLogger(__name__)
-
-TASK_NAME = "faceless.run_job"
-QUEUE = "faceless"
 
 
 def visibility_timeout(settings: Settings) -> int:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 import time
 
-import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from faceless.logging import get_logger
 from faceless.metrics.instruments import (
     RATE_LIMIT_STORAGE_ERRORS,
     RATE_LIMITED,
@@ -42,7 +42,7 @@ from faceless.security.ratelimit.storage import (
 from faceless.security.request_state import client_ip
 from faceless.security.tokens import TokenCodec
 
-logger = structlog.stdlib.get_logger("faceless.ratelimit")
+logger = get_logger("faceless.ratelimit")
 
 
 def _headers(tier: Tier, state: BucketState, now: float) -> list[tuple[bytes, bytes]]:
