@@ -15,9 +15,9 @@ install: .venv/.synced
 # uv from PATH if present; otherwise installed with pip and run as a module (a fresh
 # pyenv Python does not put a pip-installed script on PATH until a rehash).
 .venv/.synced: pyproject.toml uv.lock
-	@if command -v uv >/dev/null 2>&1; then uv sync --frozen --quiet; \
+	@if command -v uv >/dev/null 2>&1; then uv sync --frozen --quiet --compile-bytecode; \
 	else python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"; \
-	python3 -m uv sync --frozen --quiet; fi
+	python3 -m uv sync --frozen --quiet --compile-bytecode; fi
 	@touch $@
 
 system-deps:
