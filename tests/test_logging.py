@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -11,6 +12,7 @@ from pathlib import Path
 import pyotp
 import pytest
 
+from faceless.logging import AccessLog
 from tests.auth.mfa.support import CONFIRM, LOGIN, LOGIN_MFA, TOTP
 from tests.fixtures.served import USER_PASSWORD, ServedApi
 from tests.fixtures.served import bearer as served_bearer
@@ -94,3 +96,40 @@ def test_api_tokens_never_reach_a_log_line(log_output: io.StringIO) -> None:
     output = log_output.getvalue()
     assert "script sent" in output
     assert token not in output and token[3:] not in output
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+async def test_access_lines_of_one_loop_turn_leave_in_one_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream = _CountingStream()
+    monkeypatch.setattr("sys.stderr", stream)
+    log = AccessLog()
+    for n in range(3):
+        log.emit({"event": "request", "n": n})
+    assert stream.getvalue() == ""  # held until the loop turns
+    await asyncio.sleep(0)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [line["n"] for line in lines] == [0, 1, 2]
+    assert stream.writes == 1
+    log.emit({"event": "request", "n": 3})
+    log.flush()  # what the app's lifespan does at shutdown
+    assert json.loads(stream.getvalue().splitlines()[-1])["n"] == 3
+
+
+def test_an_access_line_without_a_loop_is_written_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream = _CountingStream()
+    monkeypatch.setattr("sys.stderr", stream)
+    AccessLog().emit({"event": "request", "n": 0})
+    assert json.loads(stream.getvalue()) == {"event": "request", "n": 0}

@@ -14,6 +14,7 @@ from faceless.analyze.analyzer import warm_up as warm_up_analyzer
 from faceless.api.authentication import AuthenticationMiddleware
 from faceless.api.docs import API_DESCRIPTION, build_docs_router
 from faceless.db.audit.head_export_schedule import HeadExporter
+from faceless.logging import access_log
 from faceless.problems import install_error_handlers
 from faceless.routes import authentication_policy, include_routes
 from faceless.runtime.container import Runtime, build_runtime
@@ -75,6 +76,7 @@ def _lifespan(
         try:
             yield
         finally:
+            access_log.flush()
             uninstall_reload()
             await audit_exporter.close()
             await edge.rate_storage.close()
