@@ -13,9 +13,10 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Insert, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from faceless.db.fast_write import Write
 from faceless.models import AuditEvent, AuditHead, AuditInbox
 
 Executor = AsyncSession | AsyncConnection
@@ -33,6 +34,7 @@ _LOCK_HEAD = (
     .returning(_HEAD.c.last_id, _HEAD.c.last_hash)
 )
 _INSERT_EVENTS = insert(_EVENTS)
+_PENDING_FIELDS = ("at", "actor_id", "actor_ip", "action", "target", "outcome", "request_id")
 _PENDING_COLUMNS = (
     _INBOX.c.id,
     _INBOX.c.at,
@@ -48,6 +50,16 @@ _PENDING_COLUMNS = (
 async def insert_pending(session: AsyncSession, values: Mapping[str, Any]) -> None:
     """One event into the inbox, in the caller's transaction (no chain lock taken)."""
     await session.execute(_INSERT_PENDING, dict(values))
+
+
+def pending_write(values: Mapping[str, Any]) -> Write:
+    """``insert_pending`` as a write of the hot path (``db.fast_write``)."""
+    return Write("audit.insert_pending", _insert_pending, values)
+
+
+def _insert_pending() -> Insert:
+    # inline(): no RETURNING of the new id; nothing reads it.
+    return insert(_INBOX).inline().values({name: bindparam(name) for name in _PENDING_FIELDS})
 
 
 async def lock_head(conn: AsyncConnection) -> tuple[int, str]:

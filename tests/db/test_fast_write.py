@@ -1,0 +1,112 @@
+"""The hot write path commits all of its INSERTs or none, on both databases.
+
+``POST /api/v1/videos`` writes its video and its audit event as one transaction on the
+driver (``db.fast_write``): a failure in any statement leaves neither row behind, and
+the video that did commit reads back exactly as written, its script still sealed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from faceless.db.audit.repository import pending_write
+from faceless.db.audit.writer import write_with_event
+from faceless.db.base import utcnow
+from faceless.db.encryption import open_with
+from faceless.db.fast_write import write_all
+from faceless.models import AuditEvent, AuditInbox, Role, Video, VideoStatus
+from faceless.runtime.container import Runtime
+from faceless.videos import repository
+from tests.conftest import create_account
+
+
+def new_video(owner_id: uuid.UUID, title: str) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "id": uuid.uuid4(),
+        "owner_id": owner_id,
+        "title": title,
+        "description": "",
+        "script": "the narration",
+        "tags": ["a", "b"],
+        "privacy": "private",
+        "status": VideoStatus.DRAFT,
+        "made_for_kids": False,
+        "contains_synthetic_media": False,
+        "category_id": "22",
+        "default_language": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def event(action: str | None) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor_id": None,
+        "actor_ip": None,
+        "action": action,
+        "target": "t",
+        "outcome": "success",
+        "request_id": None,
+    }
+
+
+async def counts(services: Runtime) -> tuple[int, int, int]:
+    """(videos, inbox rows, chained events)."""
+    async with services.read_sessions() as session:
+        return (
+            int(await session.scalar(select(func.count()).select_from(Video)) or 0),
+            int(await session.scalar(select(func.count()).select_from(AuditInbox)) or 0),
+            int(await session.scalar(select(func.count()).select_from(AuditEvent)) or 0),
+        )
+
+
+async def test_a_write_failing_midway_leaves_no_video_and_no_event(services: Runtime) -> None:
+    owner = await create_account(services, "owner", Role.EDITOR)
+    before = await counts(services)
+    video = repository.insert_new(services.data_protection, new_video(owner, "lost"))
+    # The video's INSERT succeeds; the event's violates NOT NULL on ``action``.
+    with pytest.raises(Exception, match=r"(?i)null"):
+        await write_all(services.engine, [video, pending_write(event(None))])
+    assert await counts(services) == before
+
+
+async def test_a_refused_video_records_no_event(services: Runtime) -> None:
+    before = await counts(services)
+    # No such owner: the video's foreign key fails, so its event is not written either.
+    video = repository.insert_new(services.data_protection, new_video(uuid.uuid4(), "orphan"))
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        await write_with_event(
+            services.engine, [video], action="video.create", actor_id=None, target="x", ctx=None
+        )
+    assert await counts(services) == before
+
+
+async def test_a_committed_write_is_chained_and_reads_back_as_written(services: Runtime) -> None:
+    owner = await create_account(services, "writer", Role.EDITOR)
+    values = new_video(owner, "kept")
+    before = await counts(services)
+    for _ in range(2):  # the second write runs the statement compiled by the first
+        values["id"] = uuid.uuid4()
+        await write_with_event(
+            services.engine,
+            [repository.insert_new(services.data_protection, values)],
+            action="video.create",
+            actor_id=owner,
+            target=f"video:{values['id']}",
+            ctx=None,
+        )
+    assert await counts(services) == (before[0] + 2, 0, before[2] + 2)
+    async with services.read_sessions() as session:
+        row = (await session.execute(select(Video.__table__).where(Video.id == values["id"]))).one()
+        chained = await session.scalar(select(AuditEvent.target).order_by(AuditEvent.id.desc()))
+    stored = dict(row._mapping)
+    assert stored["script"] != values["script"]  # sealed at rest
+    stored["script"] = open_with(services.data_protection, Video.script, row.id, stored["script"])
+    assert {name: stored[name] for name in values} == values
+    assert chained == f"video:{values['id']}"
