@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from faceless.db.audit.repository import pending_write
-from faceless.db.audit.writer import write_with_event
+from faceless.db.audit.writer import event_values, write_with_event
 from faceless.db.base import utcnow
 from faceless.db.encryption import open_with
 from faceless.db.fast_write import write_all
@@ -81,9 +81,7 @@ async def test_a_refused_video_records_no_event(services: Runtime) -> None:
     # No such owner: the video's foreign key fails, so its event is not written either.
     video = repository.insert_new(services.data_protection, new_video(uuid.uuid4(), "orphan"))
     with pytest.raises(Exception, match=r"(?i)foreign key"):
-        await write_with_event(
-            services.engine, [video], action="video.create", actor_id=None, target="x", ctx=None
-        )
+        await write_with_event(services.engine, [video], event("video.create"))
     assert await counts(services) == before
 
 
@@ -93,13 +91,9 @@ async def test_a_committed_write_is_chained_and_reads_back_as_written(services: 
     before = await counts(services)
     for _ in range(2):  # the second write runs the statement compiled by the first
         values["id"] = uuid.uuid4()
+        recorded = event_values("video.create", "success", owner, f"video:{values['id']}", None)
         await write_with_event(
-            services.engine,
-            [repository.insert_new(services.data_protection, values)],
-            action="video.create",
-            actor_id=owner,
-            target=f"video:{values['id']}",
-            ctx=None,
+            services.engine, [repository.insert_new(services.data_protection, values)], recorded
         )
     assert await counts(services) == (before[0] + 2, 0, before[2] + 2)
     async with services.read_sessions() as session:

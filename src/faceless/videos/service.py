@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from faceless.auth.principal import Principal
 from faceless.context import RequestContext
-from faceless.db.audit.writer import record, write_with_event
+from faceless.db.audit.writer import event_values, record, write_with_event
 from faceless.db.base import utcnow
 from faceless.db.encryption import DataProtection
 from faceless.db.fast_read import FastReader
@@ -74,14 +74,14 @@ async def create_video(
         "created_at": now,
         "updated_at": now,
     }
-    await write_with_event(
-        engine,
-        [repository.insert_new(protection, video)],
+    event = event_values(
         action="video.create",
+        outcome="success",
         actor_id=owner.id,
         target=f"video:{video['id']}",
         ctx=ctx,
     )
+    await write_with_event(engine, [repository.insert_new(protection, video)], event)
     return video
 
 

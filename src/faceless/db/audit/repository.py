@@ -10,13 +10,17 @@ process queue there), then :func:`take_pending`, :func:`append_events` and
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Insert, Table, Update, bindparam, delete, func, insert, select, true, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from faceless.db.fast_write import Write
+from faceless.db.fast_read import Compiled as CompiledSelect
+from faceless.db.fast_read import compile_select
+from faceless.db.fast_write import Compiled, Write, compile_insert
 from faceless.models import AuditEvent, AuditHead, AuditInbox
 
 Executor = AsyncSession | AsyncConnection
@@ -84,9 +88,84 @@ async def append_events(conn: AsyncConnection, events: Sequence[Mapping[str, Any
     await conn.execute(_INSERT_EVENTS, [dict(event) for event in events])
 
 
+def set_head_statement(*, last_id: int, last_hash: str) -> Update:
+    return update(_HEAD).where(_HEAD.c.id == 1).values(last_id=last_id, last_hash=last_hash)
+
+
 async def set_head(conn: AsyncConnection, *, last_id: int, last_hash: str) -> None:
-    await conn.execute(
-        update(_HEAD).where(_HEAD.c.id == 1).values(last_id=last_id, last_hash=last_hash)
+    await conn.execute(set_head_statement(last_id=last_id, last_hash=last_hash))
+
+
+# -- the same run on the asyncpg driver (db.audit.driver_run) -------------------------
+
+_EVENT_FIELDS = ("id", *_PENDING_FIELDS, "prev_hash", "hash")
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatements:
+    """The sequencer's statements compiled for one dialect, as driver SQL."""
+
+    begin_and_lock: str  # a simple query: no parameters
+    take: str
+    take_columns: CompiledSelect
+    append: str
+    append_binds: Compiled
+    dialect: Dialect
+
+    def take_args(self, limit: int) -> list[Any]:
+        values = {"limit": limit, "head": 1}
+        return [values[name] for name in self.take_columns.params]
+
+    def taken(self, records: Sequence[Any]) -> tuple[tuple[int, str], list[dict[str, Any]]]:
+        """(the locked head, the rows taken out of the inbox in chain order)."""
+        compiled = self.take_columns
+        rows = [
+            {
+                name: value if processor is None else processor(value)
+                for name, value, processor in zip(
+                    compiled.columns, record, compiled.results, strict=True
+                )
+            }
+            for record in records
+        ]
+        head = (int(rows[0]["last_id"]), str(rows[0]["last_hash"]))
+        pending = [row for row in rows if row["id"] is not None]  # the outer join's NULLs
+        for row in pending:
+            del row["last_id"], row["last_hash"]
+        return head, sorted(pending, key=lambda row: int(row["id"]))
+
+    def event_args(self, event: Mapping[str, Any]) -> list[Any]:
+        return self.append_binds.arguments(event)
+
+    def set_head_and_commit(self, last_id: int, last_hash: str) -> str:
+        # A simple query carries no parameters: SQLAlchemy renders the two values (an
+        # int and the hex digest this process computed) as quoted literals.
+        moved = set_head_statement(last_id=last_id, last_hash=last_hash)
+        rendered = moved.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True})
+        return f"{rendered}; COMMIT"
+
+
+def driver_statements(dialect: Dialect) -> DriverStatements:
+    lock = update(_HEAD).where(_HEAD.c.id == 1).values(last_id=_HEAD.c.last_id)
+    oldest = select(_INBOX.c.id).order_by(_INBOX.c.id).limit(bindparam("limit")).scalar_subquery()
+    taken = delete(_INBOX).where(_INBOX.c.id.in_(oldest)).returning(*_PENDING_COLUMNS).cte()
+    take = (
+        select(_HEAD.c.last_id, _HEAD.c.last_hash, *taken.c)
+        .select_from(_HEAD.outerjoin(taken, true()))
+        .where(_HEAD.c.id == bindparam("head"))
+    )
+    take_columns = compile_select(take, dialect)
+    append = compile_insert(
+        insert(_EVENTS).values({name: bindparam(name) for name in _EVENT_FIELDS}), dialect
+    )
+    lock_sql = lock.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    return DriverStatements(
+        begin_and_lock=f"BEGIN; {lock_sql}",
+        take=take_columns.sql,
+        take_columns=take_columns,
+        append=append.sql,
+        append_binds=append,
+        dialect=dialect,
     )
 
 

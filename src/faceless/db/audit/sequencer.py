@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from faceless.db.audit import repository
+from faceless.db.audit import driver_run, repository
 from faceless.db.audit.chain import event_hash
 from faceless.db.audit.head_export_schedule import note_chained
 from faceless.db.single_writer import single_writer
@@ -96,6 +96,8 @@ def _links(rows: Any, last_id: int, last_hash: str) -> tuple[list[dict[str, Any]
 
 
 async def _chain_batch(conn: AsyncConnection, engine: AsyncEngine) -> int:
+    if engine.dialect.driver == "asyncpg":
+        return await driver_run.chain_batch(conn, BATCH, _links)
     async with single_writer(engine), conn.begin():
         last_id, last_hash = await repository.lock_head(conn)
         rows = await repository.take_pending(conn, limit=BATCH)

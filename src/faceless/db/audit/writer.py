@@ -19,7 +19,7 @@ import contextlib
 import functools
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -47,35 +47,28 @@ async def record(
     target: str | None,
     ctx: RequestContext | None,
 ) -> None:
-    await repository.insert_pending(session, _event(action, outcome, actor_id, target, ctx))
+    await repository.insert_pending(session, event_values(action, outcome, actor_id, target, ctx))
     _chain_after_commit(session)
 
 
 async def write_with_event(
-    engine: AsyncEngine,
-    writes: Sequence[Write],
-    *,
-    action: str,
-    outcome: Outcome = "success",
-    actor_id: uuid.UUID | None,
-    target: str | None,
-    ctx: RequestContext | None,
+    engine: AsyncEngine, writes: Sequence[Write], event: Mapping[str, Any]
 ) -> None:
-    """Commit ``writes`` and their event in one transaction, then chain the event.
+    """Commit ``writes`` and their ``event`` (``event_values``) in one transaction, then
+    chain the event.
 
     Returns once the event is in the chain, like a ``transaction()`` scope's request. A
     failed sequencer run is logged, never raised: the writes did commit, and the event
     waits in the inbox for the next run.
     """
-    event = repository.pending_write(_event(action, outcome, actor_id, target, ctx))
-    await write_all(engine, [*writes, event])
+    await write_all(engine, [*writes, repository.pending_write(event)])
     try:
         await sequencer_for(engine).chain_committed(engine)
     except Exception:
         logger.warning("an after-commit action failed", exc_info=True)
 
 
-def _event(
+def event_values(
     action: str,
     outcome: Outcome,
     actor_id: uuid.UUID | None,

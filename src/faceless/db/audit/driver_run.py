@@ -1,0 +1,70 @@
+"""One sequencer transaction on the asyncpg driver itself: four round trips, no ORM.
+
+The same run as the Core one (``repository.lock_head``, ``take_pending``,
+``append_events``, ``set_head`` between ``BEGIN`` and ``COMMIT``: seven round trips
+through SQLAlchemy's greenlet bridge), for PostgreSQL, where a run's round trips are
+what every waiting request waits for (issue 11: under load each one also waits for
+the busy event loop):
+
+1. ``BEGIN; UPDATE audit_head …`` (one simple query): the head row lock, as before;
+2. one statement takes the oldest inbox rows (``DELETE … RETURNING`` in a ``WITH``)
+   and reads the head beside them;
+3. the events are inserted (one pipelined ``executemany``);
+4. ``UPDATE audit_head SET …; COMMIT`` (one simple query; its two values are an
+   integer and a hex digest this process computed, rendered by SQLAlchemy).
+
+The statements are Core, compiled once for the engine's dialect
+(``repository.driver_statements``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from faceless.db.audit import repository
+from faceless.db.audit.repository import DriverStatements
+
+_STATEMENTS: dict[Dialect, DriverStatements] = {}
+
+
+def _statements(dialect: Dialect) -> DriverStatements:
+    found = _STATEMENTS.get(dialect)
+    if found is None:
+        found = _STATEMENTS[dialect] = repository.driver_statements(dialect)
+    return found
+
+
+async def chain_batch(conn: AsyncConnection, limit: int, links: Callable[..., Any]) -> int:
+    """One run on ``conn``'s asyncpg connection; returns how many events it chained."""
+    statements = _statements(conn.dialect)
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    try:
+        await driver.execute(statements.begin_and_lock)
+        head, rows = statements.taken(
+            await driver.fetch(statements.take, *statements.take_args(limit))
+        )
+        last_id, last_hash = head
+        if not rows:
+            await driver.execute("COMMIT")
+            return 0
+        events, head_hash = links([SimpleNamespace(**row) for row in rows], last_id, last_hash)
+        await driver.executemany(statements.append, [statements.event_args(e) for e in events])
+        await driver.execute(statements.set_head_and_commit(last_id + len(rows), head_hash))
+    except BaseException:
+        # SQLAlchemy began nothing on this connection, so it would not roll back: a
+        # connection must never go back to the pool inside our transaction.
+        if driver.is_in_transaction():
+            try:
+                await driver.execute("ROLLBACK")
+            except BaseException:
+                await conn.invalidate()
+                raise
+        raise
+    return len(rows)
