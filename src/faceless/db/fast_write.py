@@ -30,15 +30,16 @@ import sqlite3
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Insert, event
+from sqlalchemy import Insert, Update, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faceless.db.single_writer import single_writer
 
 Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class Compiled:
         ]
 
 
-def compile_insert(statement: Insert, dialect: Dialect) -> Compiled:
+def compile_insert(statement: Insert | Update, dialect: Dialect) -> Compiled:
     compiled = statement.compile(dialect=dialect)
     params = tuple(compiled.positiontup or ())
     types = {name: bind.type for name, bind in compiled.binds.items()}
@@ -162,25 +163,39 @@ class SqliteWriter(_Compiler):
             self._connection = connection
         return self._connection
 
-    def _commit(self, statements: list[tuple[str, list[Any]]]) -> None:
+    def _in_transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
         connection = self._connect()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for sql, arguments in statements:
-                connection.execute(sql, arguments)
+            result = work(connection)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+        return result
+
+    async def transact(self, engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work`` in one transaction on the writer's connection, in one thread call.
+
+        Never from inside a ``transaction()`` scope of the same engine: that scope's
+        connection holds the database, and this one would wait for it in ``busy_timeout``.
+        """
+        async with single_writer(engine):
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(None, self._in_transaction, work)
 
     async def write(self, engine: AsyncEngine, writes: Sequence[Write]) -> None:
         statements = [
             (part.sql, part.arguments(write.values))
             for part, write in ((self.compiled(write), write) for write in writes)
         ]
-        async with single_writer(engine):
-            await asyncio.get_running_loop().run_in_executor(None, self._commit, statements)
+
+        def run(connection: sqlite3.Connection) -> None:
+            for sql, arguments in statements:
+                connection.execute(sql, arguments)
+
+        await self.transact(engine, run)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -221,6 +236,12 @@ def fast_writer_for(engine: AsyncEngine) -> FastWriter:
         writer = _WRITERS[key] = _create(engine)
         event.listen(key, "engine_disposed", _closer(writer))
     return writer
+
+
+def sqlite_writer(engine: AsyncEngine) -> SqliteWriter | None:
+    """The engine's writer if it runs transactions on a SQLite connection of its own."""
+    writer = fast_writer_for(engine)
+    return writer if isinstance(writer, SqliteWriter) else None
 
 
 async def write_all(engine: AsyncEngine, writes: Sequence[Write]) -> None:

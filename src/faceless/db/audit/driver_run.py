@@ -1,4 +1,8 @@
-"""One sequencer transaction on the asyncpg driver itself: four round trips, no ORM.
+"""One sequencer transaction on the driver itself: no ORM, no greenlet bridge.
+
+PostgreSQL (asyncpg): four round trips. SQLite: one thread call, on the hot write path's
+connection (``db.fast_write.SqliteWriter.transact``), instead of a thread hop per
+statement through aiosqlite.
 
 The same run as the Core one (``repository.lock_head``, ``take_pending``,
 ``append_events``, ``set_head`` between ``BEGIN`` and ``COMMIT``: seven round trips
@@ -19,6 +23,7 @@ The statements are Core, compiled once for the engine's dialect
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
@@ -27,7 +32,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from faceless.db.audit import repository
-from faceless.db.audit.repository import DriverStatements
+from faceless.db.audit.repository import DriverStatements, SqliteStatements
+
+Links = Callable[[list[Any], int, str], tuple[list[dict[str, Any]], str]]
 
 _STATEMENTS: dict[Dialect, DriverStatements] = {}
 
@@ -39,7 +46,7 @@ def _statements(dialect: Dialect) -> DriverStatements:
     return found
 
 
-async def chain_batch(conn: AsyncConnection, limit: int, links: Callable[..., Any]) -> int:
+async def chain_batch(conn: AsyncConnection, limit: int, links: Links) -> int:
     """One run on ``conn``'s asyncpg connection; returns how many events it chained."""
     statements = _statements(conn.dialect)
     raw = await conn.get_raw_connection()
@@ -68,3 +75,27 @@ async def chain_batch(conn: AsyncConnection, limit: int, links: Callable[..., An
                 raise
         raise
     return len(rows)
+
+
+_SQLITE: dict[tuple[Dialect, int], SqliteStatements] = {}
+
+
+def sqlite_batch(dialect: Dialect, limit: int, links: Links) -> Callable[[sqlite3.Connection], int]:
+    """One run as work for ``SqliteWriter.transact`` (which begins and commits it)."""
+    statements = _SQLITE.get((dialect, limit))
+    if statements is None:
+        statements = _SQLITE[dialect, limit] = repository.sqlite_statements(dialect, limit)
+
+    def run(connection: sqlite3.Connection) -> int:
+        last_id, last_hash = connection.execute(statements.lock).fetchone()
+        rows = statements.taken(connection.execute(statements.take).fetchall())
+        if not rows:
+            return 0
+        events, head_hash = links([SimpleNamespace(**row) for row in rows], last_id, last_hash)
+        append = statements.append
+        connection.executemany(append.sql, [append.arguments(event) for event in events])
+        moved = {"last_id": last_id + len(rows), "last_hash": head_hash, "head": 1}
+        connection.execute(statements.set_head.sql, statements.set_head.arguments(moved))
+        return len(rows)
+
+    return run

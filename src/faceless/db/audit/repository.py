@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from faceless.db.fast_read import Compiled as CompiledSelect
 from faceless.db.fast_read import compile_select
-from faceless.db.fast_write import Compiled, Write, compile_insert
+from faceless.db.fast_write import Compiled, Processor, Write, compile_insert
 from faceless.models import AuditEvent, AuditHead, AuditInbox
 
 Executor = AsyncSession | AsyncConnection
@@ -166,6 +166,49 @@ def driver_statements(dialect: Dialect) -> DriverStatements:
         append=append.sql,
         append_binds=append,
         dialect=dialect,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteStatements:
+    """The sequencer's statements for SQLite's own driver, run in one thread call."""
+
+    lock: str  # no parameters
+    take: str  # no parameters: the batch size is part of it
+    take_results: tuple[Processor, ...]
+    append: Compiled
+    set_head: Compiled
+
+    def taken(self, records: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+        rows = [
+            {
+                column.key: value if processor is None else processor(value)
+                for column, value, processor in zip(
+                    _PENDING_COLUMNS, record, self.take_results, strict=True
+                )
+            }
+            for record in records
+        ]
+        return sorted(rows, key=lambda row: int(row["id"]))
+
+
+def sqlite_statements(dialect: Dialect, limit: int) -> SqliteStatements:
+    literal = {"literal_binds": True}
+    oldest = select(_INBOX.c.id).order_by(_INBOX.c.id).limit(limit).scalar_subquery()
+    take = delete(_INBOX).where(_INBOX.c.id.in_(oldest)).returning(*_PENDING_COLUMNS)
+    moved = update(_HEAD).where(_HEAD.c.id == bindparam("head"))
+    return SqliteStatements(
+        lock=str(_LOCK_HEAD.compile(dialect=dialect, compile_kwargs=literal)),
+        take=str(take.compile(dialect=dialect, compile_kwargs=literal)),
+        take_results=tuple(
+            column.type._cached_result_processor(dialect, None) for column in _PENDING_COLUMNS
+        ),
+        append=compile_insert(
+            insert(_EVENTS).values({name: bindparam(name) for name in _EVENT_FIELDS}), dialect
+        ),
+        set_head=compile_insert(
+            moved.values(last_id=bindparam("last_id"), last_hash=bindparam("last_hash")), dialect
+        ),
     )
 
 

@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from faceless.db.audit import driver_run, repository
 from faceless.db.audit.chain import event_hash
 from faceless.db.audit.head_export_schedule import note_chained
+from faceless.db.fast_write import sqlite_writer
 from faceless.db.single_writer import single_writer
 
 # Events per transaction: large enough for any burst of concurrent requests, small
@@ -98,6 +99,9 @@ def _links(rows: Any, last_id: int, last_hash: str) -> tuple[list[dict[str, Any]
 async def _chain_batch(conn: AsyncConnection, engine: AsyncEngine) -> int:
     if engine.dialect.driver == "asyncpg":
         return await driver_run.chain_batch(conn, BATCH, _links)
+    writer = sqlite_writer(engine)
+    if writer is not None:
+        return await writer.transact(engine, driver_run.sqlite_batch(engine.dialect, BATCH, _links))
     async with single_writer(engine), conn.begin():
         last_id, last_hash = await repository.lock_head(conn)
         rows = await repository.take_pending(conn, limit=BATCH)
