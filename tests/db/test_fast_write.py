@@ -7,12 +7,14 @@ the video that did commit reads back exactly as written, its script still sealed
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from faceless.db import group_commit
 from faceless.db.audit.repository import pending_write
 from faceless.db.audit.writer import event_values, write_with_event
 from faceless.db.base import utcnow
@@ -74,6 +76,42 @@ async def test_a_write_failing_midway_leaves_no_video_and_no_event(services: Run
     with pytest.raises(Exception, match=r"(?i)null"):
         await write_all(services.engine, [video, pending_write(event(None))])
     assert await counts(services) == before
+
+
+async def test_concurrent_writes_fail_alone(
+    services: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes made at once may share a commit (SQLite's group commit): one that fails is
+    rolled back alone, and the others are written."""
+    owner = await create_account(services, "many", Role.EDITOR)
+    before = await counts(services)
+    groups: list[int] = []
+    original = group_commit.run_group
+
+    def counted(connection: Any, group: Any) -> Any:
+        groups.append(len(group))
+        return original(connection, group)
+
+    monkeypatch.setattr(group_commit, "run_group", counted)
+
+    async def one(number: int) -> BaseException | None:
+        video = repository.insert_new(services.data_protection, new_video(owner, f"v{number}"))
+        inbox = pending_write(event(None if number == 3 else "test.many"))
+        try:
+            await write_all(services.engine, [video, inbox])
+        except Exception as error:
+            return error
+        return None
+
+    outcomes = await asyncio.gather(*(one(number) for number in range(8)))
+    assert [outcome is None for outcome in outcomes] == [n != 3 for n in range(8)]
+    assert "null" in str(outcomes[3]).lower()
+    assert await counts(services) == (before[0] + 7, before[1] + 7, before[2])
+    async with services.read_sessions() as session:
+        titles = set(await session.scalars(select(Video.title).where(Video.owner_id == owner)))
+    assert titles == {f"v{n}" for n in range(8)} - {"v3"}
+    if services.engine.dialect.name == "sqlite":
+        assert max(groups) > 1  # they did share a transaction
 
 
 async def test_a_refused_video_records_no_event(services: Runtime) -> None:

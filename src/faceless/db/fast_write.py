@@ -15,7 +15,9 @@ by a repository, compiled once per key, and its values) all or nothing:
 - SQLite: ``BEGIN IMMEDIATE``, the INSERTs and ``COMMIT`` in one call on a worker
   thread, on a connection of the writer's own, under the process's writer lock
   (``db.single_writer``): one thread hop per transaction instead of one per statement,
-  and never a wait in ``busy_timeout`` behind another writer of this process.
+  and never a wait in ``busy_timeout`` behind another writer of this process. Writes
+  that queue meanwhile share that transaction, each in a savepoint of its own
+  (``db.group_commit``).
 - Anything else (an in-memory SQLite database, another driver): one transaction through
   the engine's own connections.
 
@@ -25,6 +27,7 @@ Writes only, and only INSERTs whose values are all known beforehand.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import sqlite3
 import weakref
@@ -36,6 +39,7 @@ from sqlalchemy import Insert, Update, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faceless.db.group_commit import GroupCommit
 from faceless.db.single_writer import single_writer
 
 Processor = Callable[[Any], Any] | None
@@ -150,6 +154,7 @@ class SqliteWriter(_Compiler):
         super().__init__(dialect)
         self._database = database
         self._connection: sqlite3.Connection | None = None
+        self._group = GroupCommit()
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -190,12 +195,8 @@ class SqliteWriter(_Compiler):
             (part.sql, part.arguments(write.values))
             for part, write in ((self.compiled(write), write) for write in writes)
         ]
-
-        def run(connection: sqlite3.Connection) -> None:
-            for sql, arguments in statements:
-                connection.execute(sql, arguments)
-
-        await self.transact(engine, run)
+        # Writes queued meanwhile share one transaction and one thread call.
+        await self._group.write(statements, functools.partial(self.transact, engine))
 
     def close(self) -> None:
         if self._connection is not None:
