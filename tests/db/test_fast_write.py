@@ -11,6 +11,7 @@ import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select
 
@@ -24,6 +25,7 @@ from faceless.models import AuditEvent, AuditInbox, Role, Video, VideoStatus
 from faceless.runtime.container import Runtime
 from faceless.videos import repository
 from tests.conftest import create_account
+from tests.fixtures import PostgresCluster
 
 
 def new_video(owner_id: uuid.UUID, title: str) -> dict[str, Any]:
@@ -142,3 +144,39 @@ async def test_a_committed_write_is_chained_and_reads_back_as_written(services: 
     stored["script"] = open_with(services.data_protection, Video.script, row.id, stored["script"])
     assert {name: stored[name] for name in values} == values
     assert chained == f"video:{values['id']}"
+
+
+async def test_a_connection_the_database_dropped_is_not_reused(
+    services: Runtime, request: pytest.FixtureRequest
+) -> None:
+    """PostgreSQL: the writer uses pooled connections beneath SQLAlchemy, so it must
+    invalidate one the server closed; otherwise every later write on it would fail."""
+    if services.engine.dialect.name != "postgresql":
+        pytest.skip("connections to a server only")
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    owner = await create_account(services, "dropped", Role.EDITOR)
+
+    async def write(title: str) -> None:
+        video = repository.insert_new(services.data_protection, new_video(owner, title))
+        await write_all(services.engine, [video])
+
+    await asyncio.gather(*(write(f"warm {n}") for n in range(4)))  # pooled connections
+    database = services.engine.url.database
+    assert database is not None
+    admin = await asyncpg.connect(cluster.dsn(database, driver=None))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await admin.close()
+    failures = 0
+    for attempt in range(services.settings.database.pool_size + 2):
+        try:
+            await write(f"after {attempt}")
+        except Exception:  # the driver's "connection closed", once per dropped connection
+            failures += 1
+    assert failures <= services.settings.database.pool_size
+    await write("healed")  # the pool holds no dropped connection any more

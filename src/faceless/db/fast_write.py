@@ -146,7 +146,14 @@ class AsyncpgWriter(_Compiler):
             raw = await connection.get_raw_connection()
             driver = raw.driver_connection
             assert driver is not None
-            await driver.execute(sql, *arguments)
+            try:
+                await driver.execute(sql, *arguments)
+            except BaseException:
+                # SQLAlchemy did not see the error: a connection the driver lost must
+                # not go back to the pool for the next request.
+                if driver.is_closed():
+                    await connection.invalidate()
+                raise
 
 
 class SqliteWriter(_Compiler):

@@ -67,7 +67,9 @@ async def chain_batch(conn: AsyncConnection, limit: int, links: Links) -> int:
     except BaseException:
         # SQLAlchemy began nothing on this connection, so it would not roll back: a
         # connection must never go back to the pool inside our transaction.
-        if driver.is_in_transaction():
+        if driver.is_closed():
+            await conn.invalidate()
+        elif driver.is_in_transaction():
             try:
                 await driver.execute("ROLLBACK")
             except BaseException:
