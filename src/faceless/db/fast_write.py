@@ -187,13 +187,22 @@ class SqliteWriter(_Compiler):
             raise
         return result
 
-    async def transact(self, engine: AsyncEngine, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work`` in one transaction on the writer's connection, in one thread call.
+    async def transact(
+        self,
+        engine: AsyncEngine,
+        work: Callable[[sqlite3.Connection], T],
+        *,
+        before: Callable[[], None] | None = None,
+    ) -> T:
+        """``work`` in one transaction on the writer's connection, in one thread call;
+        ``before`` runs once the writer lock is held, just before it.
 
         Never from inside a ``transaction()`` scope of the same engine: that scope's
         connection holds the database, and this one would wait for it in ``busy_timeout``.
         """
         async with single_writer(engine):
+            if before is not None:
+                before()
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(None, self._in_transaction, work)
 

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from faceless.cli.main import app as cli
 from faceless.db.audit import sequencer
-from faceless.db.audit.sequencer import BATCH, chain_pending, sequencer_for
+from faceless.db.audit.sequencer import BATCH, Claim, chain_pending, sequencer_for
 from faceless.db.audit.verify import ChainReport, verify_chain
 from faceless.db.audit.writer import record
 from faceless.db.session import transaction
@@ -210,8 +210,8 @@ async def test_waiters_share_one_run(
     runs: list[int] = []
     original = sequencer._chain_all
 
-    async def counted(conn: AsyncConnection, engine: AsyncEngine) -> int:
-        runs.append(chained := await original(conn, engine))
+    async def counted(conn: AsyncConnection, engine: AsyncEngine, claim: Claim) -> int:
+        runs.append(chained := await original(conn, engine, claim))
         return chained
 
     monkeypatch.setattr(sequencer, "_chain_all", counted)
@@ -230,7 +230,7 @@ async def test_a_failed_run_leaves_its_events_to_the_next(
     head_before = await head(bare_services)
     original = sequencer._chain_batch
 
-    async def unavailable(conn: AsyncConnection, engine: AsyncEngine) -> int:
+    async def unavailable(conn: AsyncConnection, engine: AsyncEngine, claim: Claim) -> int:
         raise ConnectionError("the database went away")
 
     monkeypatch.setattr(sequencer, "_chain_batch", unavailable)
@@ -269,3 +269,35 @@ async def test_a_run_failing_midway_takes_nothing_out_of_the_inbox(
     assert await chain_pending(bare_services.engine) == 2
     report, ids, pending = await chain_state(bare_services)
     assert (report.valid, pending, ids) == (True, 0, [1, 2, 3, 4])
+
+
+async def test_who_asks_before_a_run_reads_the_inbox_joins_it(
+    bare_services: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request whose event committed after a run started, but before the run read the
+    inbox, is served by that run instead of waiting for another."""
+    engine = bare_services.engine
+    runs: list[int] = []
+    late: list[asyncio.Future[None]] = []
+    chain_all, chain_batch = sequencer._chain_all, sequencer._chain_batch
+
+    async def counted(conn: AsyncConnection, engine: AsyncEngine, claim: Claim) -> int:
+        runs.append(chained := await chain_all(conn, engine, claim))
+        return chained
+
+    async def a_request_arrives_first(
+        conn: AsyncConnection, engine: AsyncEngine, claim: Claim
+    ) -> int:
+        if not late:  # the run has started; it has not read the inbox yet
+            await commit_without_chaining(bare_services, "late")
+            late.append(asyncio.ensure_future(sequencer_for(engine).chain_committed(engine)))
+            await asyncio.sleep(0)  # the late request is waiting now
+        return await chain_batch(conn, engine, claim)
+
+    monkeypatch.setattr(sequencer, "_chain_all", counted)
+    monkeypatch.setattr(sequencer, "_chain_batch", a_request_arrives_first)
+    await commit_without_chaining(bare_services, "early")
+    await sequencer_for(engine).chain_committed(engine)
+    await late[0]
+    assert runs == [2]  # one run for both, no second one for the late request
+    assert sorted(await chained_targets(bare_services, "test.orphan")) == ["early", "late"]

@@ -46,14 +46,20 @@ def _statements(dialect: Dialect) -> DriverStatements:
     return found
 
 
-async def chain_batch(conn: AsyncConnection, limit: int, links: Links) -> int:
-    """One run on ``conn``'s asyncpg connection; returns how many events it chained."""
+async def chain_batch(
+    conn: AsyncConnection, limit: int, links: Links, claim: Callable[[], None]
+) -> int:
+    """One run on ``conn``'s asyncpg connection; returns how many events it chained.
+
+    ``claim`` is called with the head locked, just before the inbox is read.
+    """
     statements = _statements(conn.dialect)
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None
     try:
         await driver.execute(statements.begin_and_lock)
+        claim()
         head, rows = statements.taken(
             await driver.fetch(statements.take, *statements.take_args(limit))
         )
