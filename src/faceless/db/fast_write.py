@@ -32,6 +32,7 @@ import re
 import sqlite3
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -162,6 +163,9 @@ class SqliteWriter(_Compiler):
         self._database = database
         self._connection: sqlite3.Connection | None = None
         self._group = GroupCommit()
+        # A thread of its own: writes never queue behind other work handed to threads
+        # (the loop's default executor), and the connection stays on one thread.
+        self._thread: ThreadPoolExecutor | None = None
 
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
@@ -203,8 +207,10 @@ class SqliteWriter(_Compiler):
         async with single_writer(engine):
             if before is not None:
                 before()
+            if self._thread is None:
+                self._thread = ThreadPoolExecutor(1, thread_name_prefix="faceless-sqlite-writer")
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(None, self._in_transaction, work)
+            return await loop.run_in_executor(self._thread, self._in_transaction, work)
 
     async def write(self, engine: AsyncEngine, writes: Sequence[Write]) -> None:
         statements = [
@@ -215,6 +221,9 @@ class SqliteWriter(_Compiler):
         await self._group.write(statements, functools.partial(self.transact, engine))
 
     def close(self) -> None:
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)  # idle by now: the engine is being disposed
+            self._thread = None
         if self._connection is not None:
             self._connection.close()
             self._connection = None
