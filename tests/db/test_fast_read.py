@@ -5,12 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import httpx
-from sqlalchemy import bindparam, select
+import pytest
+from sqlalchemy import Integer, bindparam, func, literal_column, select
 
+from faceless.db.engine import create_engine
+from faceless.db.fast_read import AsyncpgReader
 from faceless.models import Role, Video
 from faceless.runtime.container import Runtime
 from tests.conftest import Accounts
+from tests.fixtures import PostgresCluster
 
 
 async def test_rows_match_sqlalchemy_for_every_video_column(
@@ -35,3 +40,35 @@ async def test_rows_match_sqlalchemy_for_every_video_column(
     # Compiled once: a second read with other values uses the same statement.
     again = await services.fast_reader.read("test.video", build, {"video_id": uuid.uuid4()})
     assert again == []
+
+
+@pytest.mark.postgres
+async def test_a_connection_lost_under_a_read_is_not_handed_out_again(
+    pg_cluster: PostgresCluster,
+) -> None:
+    engine = create_engine(pg_cluster.dsn("postgres"), pool_size=1)
+    reader = AsyncpgReader(engine)
+
+    def backend() -> Any:
+        return select(func.pg_backend_pid().label("pid"))
+
+    def failing() -> Any:  # a statement error: the server says why, the connection lives
+        return select((literal_column("1") / bindparam("zero", type_=Integer)).label("x"))
+
+    try:
+        (first,) = await reader.read("test.pid", backend, {})
+        with pytest.raises(Exception, match="division by zero"):
+            await reader.read("test.failing", failing, {"zero": 0})
+        (same,) = await reader.read("test.pid", backend, {})
+        assert same == first  # a statement error keeps the connection
+        admin = await asyncpg.connect(pg_cluster.dsn("postgres").replace("+asyncpg", ""))
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", first["pid"])
+        finally:
+            await admin.close()
+        with pytest.raises(Exception):  # noqa: B017 - the driver's own "connection lost"
+            await reader.read("test.pid", backend, {})
+        (fresh,) = await reader.read("test.pid", backend, {})
+        assert fresh["pid"] != first["pid"]
+    finally:
+        await engine.dispose()

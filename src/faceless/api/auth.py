@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from faceless.api.deps import RuntimeDep
-from faceless.auth.bearer import resolve_principal
+from faceless.api.deps import runtime_of
+from faceless.auth.bearer import bearer_token, resolve_principal
 from faceless.auth.principal import Principal
 from faceless.errors import ProblemError
 from faceless.models import Role
@@ -39,19 +39,13 @@ EDITOR_ROLES = frozenset({Role.ADMIN, Role.EDITOR})
 ADMIN_ROLES = frozenset({Role.ADMIN})
 
 
-async def current_principal(
-    request: Request,
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def request_principal(request: Request) -> Principal:
+    """The principal behind the request's bearer token; resolved once per request."""
     known = principal_as(request.scope, Principal)
     if known is not None:
-        return known
-    token = (
-        credentials.credentials
-        if credentials is not None and credentials.scheme.lower() == "bearer"
-        else None
-    )
+        return known  # the authentication layer resolved it before the body was read
+    runtime = runtime_of(request)
+    token = bearer_token(request.headers.get("authorization"))
     principal = await resolve_principal(
         sessions=runtime.read_sessions,
         codec=runtime.tokens,
@@ -63,6 +57,16 @@ async def current_principal(
     )
     set_principal(request.scope, principal, user_id=str(principal.id))
     return principal
+
+
+async def current_principal(request: Request) -> Principal:
+    return await request_principal(request)
+
+
+# The OpenAPI declaration of the bearer scheme, for ``api.scopes.authorize`` (which every
+# authenticated router carries) to depend on; the header itself is read by
+# request_principal, the way the authentication layer reads it.
+BearerDeclaration = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def require_role(principal: Principal, roles: Collection[Role]) -> Principal:

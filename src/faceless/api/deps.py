@@ -61,6 +61,12 @@ class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
 # Every dependency here is ``async def``: FastAPI runs a plain ``def`` dependency in a
 # worker thread, and that hop costs more than the function itself.
 async def get_runtime(request: Request) -> AppRuntime:
+    return runtime_of(request)
+
+
+def runtime_of(request: Request) -> AppRuntime:
+    """The runtime, for a dependency that needs it only sometimes: each sub-dependency
+    costs every request a resolution step (issue 11: profiled under load)."""
     runtime: AppRuntime = request.app.state.runtime
     return runtime
 

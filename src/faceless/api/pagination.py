@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Response
 
+from faceless.api.json_body import json_response
 from faceless.schemas import ResponseModel
 
 T = TypeVar("T")
@@ -56,25 +57,8 @@ def envelope(
     )
 
 
-def envelope_response(
-    schema: type[S], rows: Iterable[object], total: int, page: PageParams
-) -> Response:
-    """The list envelope as a finished JSON response, each item validated once.
-
-    Returned as a ``Response``, the body is not validated and encoded a second time
-    against the route's ``response_model`` (which still documents it): the items were
-    just validated into ``schema``, and the envelope's own fields are ours.
-    """
-    body = ListEnvelope[schema].model_construct(  # type: ignore[valid-type]
-        items=[schema.model_validate(row) for row in rows],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
+def documents_response(items: list[dict[str, Any]], total: int, page: PageParams) -> Response:
+    """The list envelope of items already shaped as their model's documents (ADR 0026)."""
+    return json_response(
+        {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
     )
-    return model_response(body)
-
-
-def model_response(body: ResponseModel) -> Response:
-    """``body`` as a finished JSON response: serialised once, not validated again by the
-    route's ``response_model`` (which still documents it)."""
-    return Response(body.__pydantic_serializer__.to_json(body), media_type="application/json")

@@ -27,8 +27,8 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from faceless.api.auth import CurrentUser
-from faceless.api.deps import RuntimeDep, request_context
+from faceless.api.auth import BearerDeclaration, request_principal
+from faceless.api.deps import request_context, runtime_of
 from faceless.auth.principal import Principal
 from faceless.auth.scopes import SCOPES
 from faceless.context import RequestContext
@@ -73,13 +73,21 @@ def requirement_of(route: APIRoute) -> ScopeRequirement | None:
     return found[0] if found else None
 
 
-async def authorize(request: Request, principal: CurrentUser, runtime: RuntimeDep) -> Principal:
-    """The principal, if the matched route accepts how it authenticated (else a 403)."""
+async def authorize(request: Request, _credentials: BearerDeclaration) -> Principal:
+    """The principal, if the matched route accepts how it authenticated (else a 403).
+
+    No sub-dependencies: it runs on every authenticated request, and each one costs a
+    resolution step (issue 11: profiled under load).
+    """
+    principal = await request_principal(request)
+    if not principal.via_api_token:
+        return principal  # a password session: its role decides, in the route
     route = request.scope.get("route")
     requirement = requirement_of(route) if isinstance(route, APIRoute) else None
     detail = refusal(principal, requirement)
     if detail is not None:
-        raise await deny(runtime.sessions, principal, request_context(request), detail)
+        sessions = runtime_of(request).sessions
+        raise await deny(sessions, principal, request_context(request), detail)
     return principal
 
 

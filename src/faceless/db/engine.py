@@ -25,6 +25,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -41,7 +42,11 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     if is_sqlite(url):
         _private_sqlite_files(make_url(url))
         engine = create_async_engine(
-            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": 30},
+            json_deserializer=orjson.loads,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return _count_checkouts(engine)
@@ -51,6 +56,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         echo=echo,
         hide_parameters=True,
         connect_args=connect_args,
+        # JSON columns (tags) are decoded on every read of a row: orjson, not json.
+        json_deserializer=orjson.loads,
         pool_size=pool_size,
         # No overflow: a connection opened above the pool size is closed again at
         # check-in, so a burst wider than the pool would connect (a TLS handshake, a

@@ -107,8 +107,12 @@ async def fast_page(
 
     def page() -> Select[Any]:
         query, order_by = build()
+        # The total as an uncorrelated scalar subquery, counted once: the same snapshot
+        # as the page, one round trip, and on SQLite half the cost of ``count() OVER ()``
+        # (which materialises the filtered rows and sorts them again).
+        total = query.with_only_columns(func.count(), maintain_column_froms=True)
         return (
-            query.add_columns(func.count().over().label(TOTAL))
+            query.add_columns(total.scalar_subquery().label(TOTAL))
             .order_by(*order_by)
             .limit(bindparam("page_limit"))
             .offset(bindparam("page_offset"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from faceless.api.deps import RuntimeDep
 from faceless.health.service import is_ready, readiness
@@ -21,13 +21,14 @@ class Readiness(ResponseModel):
     checks: dict[str, str]
 
 
-_LIVE = Liveness()
+# Serialised once: the probe every orchestrator calls every few seconds.
+_LIVE = Liveness().model_dump_json().encode()
 
 
 @router.get("/health", response_model=Liveness)
-async def health() -> Liveness:
+async def health() -> Response:
     """Liveness: answers without touching the database, Redis or any other dependency."""
-    return _LIVE
+    return Response(_LIVE, media_type="application/json")
 
 
 @router.get(

@@ -9,7 +9,8 @@ from fastapi.responses import FileResponse
 
 from faceless.api.auth import EDITOR_ROLES, CurrentUser, EditorUser, require_role
 from faceless.api.deps import AppRuntime, DbSession, RequestCtx, RuntimeDep
-from faceless.api.pagination import ListEnvelope, Page, envelope_response, model_response
+from faceless.api.json_body import json_response
+from faceless.api.pagination import ListEnvelope, Page, documents_response
 from faceless.api.scopes import require_scope
 from faceless.auth.principal import Principal
 from faceless.auth.scopes import VIDEOS_READ, VIDEOS_WRITE
@@ -18,6 +19,7 @@ from faceless.models import VideoStatus
 from faceless.security.body_rules import IMAGE_TYPES, MAX_THUMBNAIL_BYTES, VIDEO_TYPES
 from faceless.videos import media, service
 from faceless.videos.dependencies import VisibleVideo
+from faceless.videos.documents import video_document
 from faceless.videos.schemas import MediaOut, ThumbnailOut, VideoCreate, VideoOut, VideoUpdate
 
 router = APIRouter(prefix="/videos", tags=["videos"])
@@ -38,7 +40,7 @@ async def list_videos(
         limit=page.limit,
         offset=page.offset,
     )
-    return envelope_response(VideoOut, videos, total, page)
+    return documents_response([video_document(v) for v in videos], total, page)
 
 
 @router.post(
@@ -61,7 +63,7 @@ async def get_video(video_id: uuid.UUID, principal: CurrentUser, runtime: Runtim
     video = await service.read_visible_video(
         runtime.fast_reader, runtime.data_protection, video_id, principal
     )
-    return model_response(VideoOut.model_validate(video))
+    return json_response(video_document(video))
 
 
 @router.patch("/{video_id}", dependencies=[require_scope(VIDEOS_WRITE)], response_model=VideoOut)

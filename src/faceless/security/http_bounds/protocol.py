@@ -43,6 +43,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from faceless.security.http_bounds.bounds import ConnectionLedger, RequestBounds
+from faceless.security.http_bounds.one_write import write_head_with_body
 
 __all__ = ["BoundedHttp", "BoundedHttpToolsProtocol"]
 
@@ -245,6 +246,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if not self._seated:
                 self.app = _over_capacity
         super().on_headers_complete()
+        write_head_with_body(self.cycle)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

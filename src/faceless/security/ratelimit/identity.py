@@ -13,12 +13,14 @@ here counts against the IP only.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from faceless.security.api_tokens import PREFIX, TokenOwners
 from faceless.security.request_state import Scope, remember_verified_token
 from faceless.security.tokens import AccessClaims, InvalidTokenError, TokenCodec
 
 
+@lru_cache(maxsize=4096)  # a pure function of the address, asked on every request
 def client_key(address: str | None) -> str:
     if not address:
         return "ip:unknown"

@@ -47,13 +47,26 @@ logger = structlog.stdlib.get_logger("faceless.ratelimit")
 
 def _headers(tier: Tier, state: BucketState, now: float) -> list[tuple[bytes, bytes]]:
     reset_in = max(0, math.ceil(state.reset_at - now))
+    limit, policy, name = _TIER_HEADERS[tier]
     return [
-        (b"x-ratelimit-limit", str(tier.limit).encode()),
-        (b"x-ratelimit-remaining", str(state.remaining).encode()),
-        (b"x-ratelimit-reset", str(math.ceil(state.reset_at)).encode()),
-        (b"ratelimit-policy", tier.policy_header.encode()),
-        (b"ratelimit", f'"{tier.name}";r={state.remaining};t={reset_in}'.encode()),
+        (b"x-ratelimit-limit", limit),
+        (b"x-ratelimit-remaining", b"%d" % state.remaining),
+        (b"x-ratelimit-reset", b"%d" % math.ceil(state.reset_at)),
+        (b"ratelimit-policy", policy),
+        (b"ratelimit", b'"%s";r=%d;t=%d' % (name, state.remaining, reset_in)),
     ]
+
+
+class _TierHeaders(dict[Tier, tuple[bytes, bytes, bytes]]):
+    """Each tier's fixed header values, encoded once."""
+
+    def __missing__(self, tier: Tier) -> tuple[bytes, bytes, bytes]:
+        values = (str(tier.limit).encode(), tier.policy_header.encode(), tier.name.encode())
+        self[tier] = values
+        return values
+
+
+_TIER_HEADERS = _TierHeaders()
 
 
 def _closing(scope: Scope) -> dict[str, str]:
