@@ -39,7 +39,9 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Insert, Update, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
+from faceless.db.fast_read import _connection_intact as connection_intact
 from faceless.db.group_commit import GroupCommit
 from faceless.db.single_writer import single_writer
 
@@ -141,20 +143,20 @@ class AsyncpgWriter(_Compiler):
             for part, write in zip(parts, writes, strict=True)
             for argument in part.arguments(write.values)
         ]
-        # Only the driver is used: SQLAlchemy begins no transaction on this connection,
-        # so the one statement is its own (no BEGIN, no COMMIT round trip).
-        async with engine.connect() as connection:
-            raw = await connection.get_raw_connection()
-            driver = raw.driver_connection
+        # A pooled connection without an ``AsyncConnection`` around it (as db.fast_read
+        # does). Nothing begins a transaction on it, so the one statement is its own (no
+        # BEGIN, no COMMIT round trip) and the pool's reset at check-in has nothing to undo.
+        pooled = await engine.raw_connection()
+        try:
+            driver = pooled.driver_connection
             assert driver is not None
-            try:
-                await driver.execute(sql, *arguments)
-            except BaseException:
-                # SQLAlchemy did not see the error: a connection the driver lost must
-                # not go back to the pool for the next request.
-                if driver.is_closed():
-                    await connection.invalidate()
-                raise
+            await driver.execute(sql, *arguments)
+        except BaseException as exc:
+            if not connection_intact(exc):
+                pooled.invalidate()  # never hand a broken connection to the next request
+            raise
+        finally:
+            await greenlet_spawn(pooled.close)
 
 
 class SqliteWriter(_Compiler):

@@ -52,10 +52,14 @@ async def create_video(
     video = await service.create_video(
         runtime.engine, runtime.data_protection, data=body, owner=editor, ctx=ctx
     )
-    response = model_response(VideoOut.model_validate(video))
-    response.status_code = 201
-    response.headers["Location"] = f"/api/v1/videos/{video['id']}"
-    return response
+    # Validated and serialised once (the route's response_model only documents it).
+    created = VideoOut.model_validate(video)
+    return Response(
+        created.__pydantic_serializer__.to_json(created),
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": f"/api/v1/videos/{video['id']}"},
+    )
 
 
 @router.get("/{video_id}", dependencies=[require_scope(VIDEOS_READ)], response_model=VideoOut)

@@ -9,7 +9,7 @@ process queue there), then :func:`take_pending`, :func:`append_events` and
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -18,8 +18,6 @@ from sqlalchemy import Insert, Table, Update, bindparam, delete, func, insert, s
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from faceless.db.fast_read import Compiled as CompiledSelect
-from faceless.db.fast_read import compile_select
 from faceless.db.fast_write import Compiled, Processor, Write, compile_insert
 from faceless.models import AuditEvent, AuditHead, AuditInbox
 
@@ -107,23 +105,24 @@ class DriverStatements:
 
     begin_and_lock: str  # a simple query: no parameters
     take: str
-    take_columns: CompiledSelect
+    take_params: tuple[str, ...]
+    take_names: tuple[str, ...]
+    take_results: tuple[Processor, ...]
     append: str
     append_binds: Compiled
     dialect: Dialect
 
     def take_args(self, limit: int) -> list[Any]:
         values = {"limit": limit, "head": 1}
-        return [values[name] for name in self.take_columns.params]
+        return [values[name] for name in self.take_params]
 
     def taken(self, records: Sequence[Any]) -> tuple[tuple[int, str], list[dict[str, Any]]]:
         """(the locked head, the rows taken out of the inbox in chain order)."""
-        compiled = self.take_columns
         rows = [
             {
                 name: value if processor is None else processor(value)
                 for name, value, processor in zip(
-                    compiled.columns, record, compiled.results, strict=True
+                    self.take_names, record, self.take_results, strict=True
                 )
             }
             for record in records
@@ -154,15 +153,17 @@ def driver_statements(dialect: Dialect) -> DriverStatements:
         .select_from(_HEAD.outerjoin(taken, true()))
         .where(_HEAD.c.id == bindparam("head"))
     )
-    take_columns = compile_select(take, dialect)
+    compiled_take = take.compile(dialect=dialect)
     append = compile_insert(
         insert(_EVENTS).values({name: bindparam(name) for name in _EVENT_FIELDS}), dialect
     )
     lock_sql = lock.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
     return DriverStatements(
         begin_and_lock=f"BEGIN; {lock_sql}",
-        take=take_columns.sql,
-        take_columns=take_columns,
+        take=str(compiled_take),
+        take_params=tuple(compiled_take.positiontup or ()),
+        take_names=tuple(str(column.key) for column in take.selected_columns),
+        take_results=_result_processors(take.selected_columns, dialect),
         append=append.sql,
         append_binds=append,
         dialect=dialect,
@@ -192,6 +193,12 @@ class SqliteStatements:
         return sorted(rows, key=lambda row: int(row["id"]))
 
 
+def _result_processors(columns: Iterable[Any], dialect: Dialect) -> tuple[Processor, ...]:
+    # Integers, strings, UUIDs and UTC datetimes: every type here has a processor for a
+    # dialect alone (no driver type code needed, unlike Numeric).
+    return tuple(column.type._cached_result_processor(dialect, None) for column in columns)
+
+
 def sqlite_statements(dialect: Dialect, limit: int) -> SqliteStatements:
     literal = {"literal_binds": True}
     oldest = select(_INBOX.c.id).order_by(_INBOX.c.id).limit(limit).scalar_subquery()
@@ -200,9 +207,7 @@ def sqlite_statements(dialect: Dialect, limit: int) -> SqliteStatements:
     return SqliteStatements(
         lock=str(_LOCK_HEAD.compile(dialect=dialect, compile_kwargs=literal)),
         take=str(take.compile(dialect=dialect, compile_kwargs=literal)),
-        take_results=tuple(
-            column.type._cached_result_processor(dialect, None) for column in _PENDING_COLUMNS
-        ),
+        take_results=_result_processors(_PENDING_COLUMNS, dialect),
         append=compile_insert(
             insert(_EVENTS).values({name: bindparam(name) for name in _EVENT_FIELDS}), dialect
         ),
