@@ -15,12 +15,12 @@ import asyncpg
 import pytest
 from sqlalchemy import func, select
 
-from faceless.db import group_commit
+from faceless.db import group_commit, sqlite_checkpoint
 from faceless.db.audit.repository import pending_write
 from faceless.db.audit.writer import event_values, write_with_event
 from faceless.db.base import utcnow
 from faceless.db.encryption import open_with
-from faceless.db.fast_write import write_all
+from faceless.db.fast_write import sqlite_writer, write_all
 from faceless.models import AuditEvent, AuditInbox, Role, Video, VideoStatus
 from faceless.runtime.container import Runtime
 from faceless.videos import repository
@@ -180,3 +180,30 @@ async def test_a_connection_the_database_dropped_is_not_reused(
             failures += 1
     assert failures <= services.settings.database.pool_size
     await write("healed")  # the pool holds no dropped connection any more
+
+
+async def test_sqlite_checkpoints_run_beside_the_hot_writes(
+    services: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: the writer's own commits never checkpoint the log (a checkpoint inside one
+    held the writer lock for tens of milliseconds); one runs beside every few writes."""
+    writer = sqlite_writer(services.engine)
+    if writer is None:
+        pytest.skip("SQLite's own writer only")
+    monkeypatch.setattr(sqlite_checkpoint, "EVERY", 5)
+    ran: list[int] = []
+    original = sqlite_checkpoint.Checkpointer._checkpoint
+
+    def counted(self: sqlite_checkpoint.Checkpointer) -> None:
+        original(self)
+        ran.append(1)
+
+    monkeypatch.setattr(sqlite_checkpoint.Checkpointer, "_checkpoint", counted)
+    owner = await create_account(services, "checkpointed", Role.EDITOR)
+    for number in range(12):
+        video = repository.insert_new(services.data_protection, new_video(owner, f"c{number}"))
+        await write_all(services.engine, [video])
+        await writer._checkpoints.idle()
+    assert len(ran) == 2  # after the 5th and the 10th write
+    connection = writer._connect()
+    assert connection.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)

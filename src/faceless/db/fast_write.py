@@ -44,6 +44,7 @@ from sqlalchemy.util import greenlet_spawn
 from faceless.db.fast_read import _connection_intact as connection_intact
 from faceless.db.group_commit import GroupCommit
 from faceless.db.single_writer import single_writer
+from faceless.db.sqlite_checkpoint import Checkpointer
 
 Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -165,6 +166,7 @@ class SqliteWriter(_Compiler):
         self._database = database
         self._connection: sqlite3.Connection | None = None
         self._group = GroupCommit()
+        self._checkpoints = Checkpointer(database)
         # A thread of its own: writes never queue behind other work handed to threads
         # (the loop's default executor), and the connection stays on one thread.
         self._thread: ThreadPoolExecutor | None = None
@@ -176,7 +178,9 @@ class SqliteWriter(_Compiler):
             connection = sqlite3.connect(
                 self._database, timeout=30, isolation_level=None, check_same_thread=False
             )
-            for pragma in ("foreign_keys=ON", "busy_timeout=30000", "synchronous=NORMAL"):
+            pragmas = ("foreign_keys=ON", "busy_timeout=30000", "synchronous=NORMAL")
+            # No checkpoint inside a hot commit: db.sqlite_checkpoint runs them beside.
+            for pragma in (*pragmas, "wal_autocheckpoint=0"):
                 connection.execute(f"PRAGMA {pragma}")
             self._connection = connection
         return self._connection
@@ -221,8 +225,18 @@ class SqliteWriter(_Compiler):
         ]
         # Writes queued meanwhile share one transaction and one thread call.
         await self._group.write(statements, functools.partial(self.transact, engine))
+        self._checkpoints.wrote(1, functools.partial(self._finish_checkpoint, engine))
+
+    async def _finish_checkpoint(self, engine: AsyncEngine) -> None:
+        def checkpoint() -> None:
+            self._connect().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+        async with single_writer(engine):
+            assert self._thread is not None  # a write ran before
+            await asyncio.get_running_loop().run_in_executor(self._thread, checkpoint)
 
     def close(self) -> None:
+        self._checkpoints.close()
         if self._thread is not None:
             self._thread.shutdown(wait=True)  # idle by now: the engine is being disposed
             self._thread = None
