@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from faceless.auth.principal_cache import PrincipalCache
 from faceless.auth.service import AuthRuntime
@@ -29,6 +29,9 @@ class AppRuntime(AuthRuntime, ReadinessTarget, Protocol):
     Declared here rather than imported, so features never depend on the entry layer
     that builds the container.
     """
+
+    @property
+    def engine(self) -> AsyncEngine: ...
 
     @property
     def read_sessions(self) -> async_sessionmaker[AsyncSession]: ...

@@ -47,11 +47,19 @@ async def list_videos(
     "", dependencies=[require_scope(VIDEOS_WRITE)], status_code=201, response_model=VideoOut
 )
 async def create_video(
-    body: VideoCreate, editor: EditorUser, session: DbSession, ctx: RequestCtx, response: Response
-) -> VideoOut:
-    video = await service.create_video(session, data=body, owner=editor, ctx=ctx)
-    response.headers["Location"] = f"/api/v1/videos/{video['id']}"
-    return VideoOut.model_validate(video)
+    body: VideoCreate, editor: EditorUser, runtime: RuntimeDep, ctx: RequestCtx
+) -> Response:
+    video = await service.create_video(
+        runtime.engine, runtime.data_protection, data=body, owner=editor, ctx=ctx
+    )
+    # Validated and serialised once (the route's response_model only documents it).
+    created = VideoOut.model_validate(video)
+    return Response(
+        created.__pydantic_serializer__.to_json(created),
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": f"/api/v1/videos/{video['id']}"},
+    )
 
 
 @router.get("/{video_id}", dependencies=[require_scope(VIDEOS_READ)], response_model=VideoOut)

@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from faceless.auth.principal import Principal
 from faceless.context import RequestContext
-from faceless.db.audit.writer import record
+from faceless.db.audit.writer import event_values, record, write_with_event
 from faceless.db.base import utcnow
 from faceless.db.encryption import DataProtection
 from faceless.db.fast_read import FastReader
@@ -45,9 +45,18 @@ async def read_visible_video(
 
 
 async def create_video(
-    session: AsyncSession, *, data: VideoCreate, owner: Principal, ctx: RequestContext
+    engine: AsyncEngine,
+    protection: DataProtection,
+    *,
+    data: VideoCreate,
+    owner: Principal,
+    ctx: RequestContext,
 ) -> dict[str, Any]:
-    """The new video as a plain mapping of its columns (``script`` in plaintext)."""
+    """The new video as a plain mapping of its columns (``script`` in plaintext).
+
+    The hot write path (``db.fast_write``): the video and its audit event commit in one
+    transaction, and the event is chained before this returns.
+    """
     now = utcnow()
     video: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -65,10 +74,14 @@ async def create_video(
         "created_at": now,
         "updated_at": now,
     }
-    await repository.insert_new(session, video)
-    await record(
-        session, action="video.create", actor_id=owner.id, target=f"video:{video['id']}", ctx=ctx
+    event = event_values(
+        action="video.create",
+        outcome="success",
+        actor_id=owner.id,
+        target=f"video:{video['id']}",
+        ctx=ctx,
     )
+    await write_with_event(engine, [repository.insert_new(protection, video)], event)
     return video
 
 

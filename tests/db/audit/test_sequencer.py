@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from typer.testing import CliRunner
 
 from faceless.cli.main import app as cli
-from faceless.db.audit import repository, sequencer
-from faceless.db.audit.sequencer import BATCH, chain_pending, sequencer_for
+from faceless.db.audit import sequencer
+from faceless.db.audit.sequencer import BATCH, Claim, chain_pending, sequencer_for
 from faceless.db.audit.verify import ChainReport, verify_chain
 from faceless.db.audit.writer import record
 from faceless.db.session import transaction
@@ -210,8 +210,8 @@ async def test_waiters_share_one_run(
     runs: list[int] = []
     original = sequencer._chain_all
 
-    async def counted(conn: AsyncConnection, engine: AsyncEngine) -> int:
-        runs.append(chained := await original(conn, engine))
+    async def counted(conn: AsyncConnection, engine: AsyncEngine, claim: Claim) -> int:
+        runs.append(chained := await original(conn, engine, claim))
         return chained
 
     monkeypatch.setattr(sequencer, "_chain_all", counted)
@@ -228,20 +228,76 @@ async def test_a_failed_run_leaves_its_events_to_the_next(
 ) -> None:
     await append(bare_services, 2)
     head_before = await head(bare_services)
-    original = repository.lock_head
+    original = sequencer._chain_batch
 
-    async def unavailable(conn: AsyncConnection) -> tuple[int, str]:
+    async def unavailable(conn: AsyncConnection, engine: AsyncEngine, claim: Claim) -> int:
         raise ConnectionError("the database went away")
 
-    monkeypatch.setattr(repository, "lock_head", unavailable)
+    monkeypatch.setattr(sequencer, "_chain_batch", unavailable)
     # The action committed: its scope logs the failed run and does not raise.
     async with transaction(bare_services.sessions) as session:
         await record(session, action="test.kept", actor_id=None, target="kept", ctx=None)
     assert (await chain_state(bare_services))[2] == 1
     assert await head(bare_services) == head_before
-    monkeypatch.setattr(repository, "lock_head", original)
+    monkeypatch.setattr(sequencer, "_chain_batch", original)
     await append(bare_services, 1)
     report, ids, pending = await chain_state(bare_services)
     assert (report.valid, pending) == (True, 0)
     assert ids == [1, 2, 3, 4]
     assert await chained_targets(bare_services, "test.kept") == ["kept"]
+
+
+async def test_a_run_failing_midway_takes_nothing_out_of_the_inbox(
+    bare_services: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run fails after it took the rows out of the inbox: its transaction rolls back,
+    the head lock is released and the connection is not left inside it."""
+    await append(bare_services, 2)
+    head_before = await head(bare_services)
+    await commit_without_chaining(bare_services, "midway:1", "midway:2")
+    original = sequencer._links
+
+    def failing(*args: object) -> object:
+        raise RuntimeError("the hash could not be computed")
+
+    monkeypatch.setattr(sequencer, "_links", failing)
+    with pytest.raises(RuntimeError):
+        await chain_pending(bare_services.engine)
+    assert (await chain_state(bare_services))[2] == 2
+    assert await head(bare_services) == head_before
+    monkeypatch.setattr(sequencer, "_links", original)
+    assert await chain_pending(bare_services.engine) == 2
+    report, ids, pending = await chain_state(bare_services)
+    assert (report.valid, pending, ids) == (True, 0, [1, 2, 3, 4])
+
+
+async def test_who_asks_before_a_run_reads_the_inbox_joins_it(
+    bare_services: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request whose event committed after a run started, but before the run read the
+    inbox, is served by that run instead of waiting for another."""
+    engine = bare_services.engine
+    runs: list[int] = []
+    late: list[asyncio.Future[None]] = []
+    chain_all, chain_batch = sequencer._chain_all, sequencer._chain_batch
+
+    async def counted(conn: AsyncConnection, engine: AsyncEngine, claim: Claim) -> int:
+        runs.append(chained := await chain_all(conn, engine, claim))
+        return chained
+
+    async def a_request_arrives_first(
+        conn: AsyncConnection, engine: AsyncEngine, claim: Claim
+    ) -> int:
+        if not late:  # the run has started; it has not read the inbox yet
+            await commit_without_chaining(bare_services, "late")
+            late.append(asyncio.ensure_future(sequencer_for(engine).chain_committed(engine)))
+            await asyncio.sleep(0)  # the late request is waiting now
+        return await chain_batch(conn, engine, claim)
+
+    monkeypatch.setattr(sequencer, "_chain_all", counted)
+    monkeypatch.setattr(sequencer, "_chain_batch", a_request_arrives_first)
+    await commit_without_chaining(bare_services, "early")
+    await sequencer_for(engine).chain_committed(engine)
+    await late[0]
+    assert runs == [2]  # one run for both, no second one for the late request
+    assert sorted(await chained_targets(bare_services, "test.orphan")) == ["early", "late"]

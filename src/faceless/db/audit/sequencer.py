@@ -15,12 +15,14 @@ The head row lock is held for those few statements only, never across a request'
 other work or commit; it still orders the runs of every process (API processes, Celery
 workers, the CLI), so the chain stays one gapless line.
 
-Concurrent requests of one process share runs: while a run is in flight, everybody who
-asks waits for the *next* run, which starts when the current one ends and chains all
-their events in one transaction. The next run, not the current one, because the current
-one may have read the inbox before their commit. While runs follow each other, they
-keep one connection, so a run never queues for the pool behind the requests waiting
-for it.
+Concurrent requests of one process share runs: whoever asks before a run reads the
+inbox (it holds the head by then; on SQLite it may still be queueing for the writer
+lock, and everyone arriving meanwhile joins it) is served by that run, since their rows
+committed before the read. Whoever asks after the read waits for the *next* run, which
+starts when the current one ends and chains all their events in one transaction. While
+runs follow each other, they keep one connection, so a run never queues for the pool
+behind the requests waiting for it. The statements go through the driver itself where
+it can (:mod:`faceless.db.audit.driver_run`, ADR 0024).
 
 Crash safety: rows left in the inbox by a process that died between its commit and its
 run are chained by the next run of any process (each run chains everything committed),
@@ -32,15 +34,17 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from faceless.db.audit import repository
+from faceless.db.audit import driver_run, repository
 from faceless.db.audit.chain import event_hash
 from faceless.db.audit.head_export_schedule import note_chained
+from faceless.db.fast_write import sqlite_writer
 from faceless.db.single_writer import single_writer
 
 # Events per transaction: large enough for any burst of concurrent requests, small
@@ -95,9 +99,24 @@ def _links(rows: Any, last_id: int, last_hash: str) -> tuple[list[dict[str, Any]
     return events, last_hash
 
 
-async def _chain_batch(conn: AsyncConnection, engine: AsyncEngine) -> int:
+Claim = Callable[[], None]
+
+
+def _no_claim() -> None:
+    return None
+
+
+async def _chain_batch(conn: AsyncConnection, engine: AsyncEngine, claim: Claim) -> int:
+    """One run; it calls ``claim`` once it holds the head, just before it reads the inbox."""
+    if engine.dialect.driver == "asyncpg":
+        return await driver_run.chain_batch(conn, BATCH, _links, claim)
+    writer = sqlite_writer(engine)
+    if writer is not None:
+        work = driver_run.sqlite_batch(engine.dialect, BATCH, _links)
+        return await writer.transact(engine, work, before=claim)
     async with single_writer(engine), conn.begin():
         last_id, last_hash = await repository.lock_head(conn)
+        claim()
         rows = await repository.take_pending(conn, limit=BATCH)
         if not rows:
             return 0
@@ -107,10 +126,10 @@ async def _chain_batch(conn: AsyncConnection, engine: AsyncEngine) -> int:
     return len(rows)
 
 
-async def _chain_all(conn: AsyncConnection, engine: AsyncEngine) -> int:
+async def _chain_all(conn: AsyncConnection, engine: AsyncEngine, claim: Claim = _no_claim) -> int:
     total = 0
     while True:
-        chained = await _chain_batch(conn, engine)
+        chained = await _chain_batch(conn, engine, claim)
         total += chained
         if chained < BATCH:
             break
@@ -156,21 +175,31 @@ class Sequencer:
             await asyncio.gather(task, return_exceptions=True)
 
     async def _drain(self, engine: AsyncEngine) -> None:
-        # Each pass takes the waiters gathered so far; anyone arriving during the pass
-        # waits for the next one (their rows may have committed after this pass read).
-        # The connection is kept from pass to pass while there are waiters: under load
-        # a run never queues for the pool behind the requests that wait for it.
+        # Each pass serves the waiters gathered until it reads the inbox (``claim``):
+        # their rows committed before that read, so it sees them. Anyone arriving later
+        # waits for the next pass. On SQLite a pass first queues for the writer lock,
+        # and whoever arrives meanwhile joins it. The connection is kept from pass to
+        # pass while there are waiters: under load a run never queues for the pool
+        # behind the requests that wait for it.
         while self._waiting is not None:
             try:
                 async with engine.connect() as conn:
-                    while (waiting := self._waiting) is not None:
-                        self._waiting = None
+                    while self._waiting is not None:
+                        claimed: list[asyncio.Future[None]] = []
+
+                        def claim(claimed: list[asyncio.Future[None]] = claimed) -> None:
+                            if not claimed and self._waiting is not None:
+                                claimed.append(self._waiting)
+                                self._waiting = None
+
                         try:
-                            await _chain_all(conn, engine)
+                            await _chain_all(conn, engine, claim)
                         except BaseException as error:
-                            _fail(waiting, error)
+                            for waiting in claimed:
+                                _fail(waiting, error)
                             raise
-                        waiting.set_result(None)
+                        for waiting in claimed:
+                            waiting.set_result(None)
             except Exception as error:
                 # No connection, or a failed run (its waiters are told already): those
                 # who came meanwhile hear of it too; the next request tries afresh.

@@ -1,5 +1,9 @@
 """Recording audit events, inside the caller's transaction.
 
+``write_with_event`` is the same for the hot write path (``db.fast_write``): the event's
+inbox row is one more INSERT of the writes' one transaction, and the sequencer is
+awaited once it has committed.
+
 ``record`` writes the event into the inbox inside the caller's transaction, so an
 action and its audit event commit or roll back together; it takes no shared lock, so
 concurrent writers do not queue behind each other's commits. Once the transaction has
@@ -13,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import uuid
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -22,7 +28,10 @@ from faceless.context import RequestContext
 from faceless.db.audit import repository
 from faceless.db.audit.sequencer import sequencer_for
 from faceless.db.base import utcnow
+from faceless.db.fast_write import Write, write_all
 from faceless.db.session import after_commit
+
+logger = logging.getLogger(__name__)
 
 Outcome = Literal["success", "failure", "denied"]
 
@@ -38,19 +47,43 @@ async def record(
     target: str | None,
     ctx: RequestContext | None,
 ) -> None:
-    await repository.insert_pending(
-        session,
-        {
-            "at": utcnow(),
-            "actor_id": actor_id,
-            "actor_ip": ctx.client_ip if ctx else None,
-            "action": action,
-            "target": target[:200] if target else target,
-            "outcome": outcome,
-            "request_id": ctx.request_id if ctx else None,
-        },
-    )
+    await repository.insert_pending(session, event_values(action, outcome, actor_id, target, ctx))
     _chain_after_commit(session)
+
+
+async def write_with_event(
+    engine: AsyncEngine, writes: Sequence[Write], event: Mapping[str, Any]
+) -> None:
+    """Commit ``writes`` and their ``event`` (``event_values``) in one transaction, then
+    chain the event.
+
+    Returns once the event is in the chain, like a ``transaction()`` scope's request. A
+    failed sequencer run is logged, never raised: the writes did commit, and the event
+    waits in the inbox for the next run.
+    """
+    await write_all(engine, [*writes, repository.pending_write(event)])
+    try:
+        await sequencer_for(engine).chain_committed(engine)
+    except Exception:
+        logger.warning("an after-commit action failed", exc_info=True)
+
+
+def event_values(
+    action: str,
+    outcome: Outcome,
+    actor_id: uuid.UUID | None,
+    target: str | None,
+    ctx: RequestContext | None,
+) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor_id": actor_id,
+        "actor_ip": ctx.client_ip if ctx else None,
+        "action": action,
+        "target": target[:200] if target else target,
+        "outcome": outcome,
+        "request_id": ctx.request_id if ctx else None,
+    }
 
 
 def _chain_after_commit(session: AsyncSession) -> None:
