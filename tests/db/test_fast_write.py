@@ -146,13 +146,15 @@ async def test_a_committed_write_is_chained_and_reads_back_as_written(services: 
     assert chained == f"video:{values['id']}"
 
 
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_a_connection_the_database_dropped_is_not_reused(
     services: Runtime, request: pytest.FixtureRequest
 ) -> None:
     """PostgreSQL: the writer uses pooled connections beneath SQLAlchemy, so it must
     invalidate one the server closed; otherwise every later write on it would fail."""
-    if services.engine.dialect.name != "postgresql":
-        pytest.skip("connections to a server only")
+    assert services.engine.dialect.name == "postgresql"
     cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
     owner = await create_account(services, "dropped", Role.EDITOR)
 
@@ -182,14 +184,14 @@ async def test_a_connection_the_database_dropped_is_not_reused(
     await write("healed")  # the pool holds no dropped connection any more
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sqlite_checkpoints_run_beside_the_hot_writes(
     services: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite: the writer's own commits never checkpoint the log (a checkpoint inside one
     held the writer lock for tens of milliseconds); one runs beside every few writes."""
     writer = sqlite_writer(services.engine)
-    if writer is None:
-        pytest.skip("SQLite's own writer only")
+    assert writer is not None
     monkeypatch.setattr(sqlite_checkpoint, "EVERY", 5)
     ran: list[int] = []
     original = sqlite_checkpoint.Checkpointer._checkpoint

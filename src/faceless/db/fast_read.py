@@ -34,7 +34,8 @@ from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import greenlet_spawn
+
+from faceless.db.pooled_driver import driver_connection
 
 Processor = Callable[[Any], Any] | None
 
@@ -132,32 +133,12 @@ class AsyncpgReader(_Compiler):
         self, key: str, build: Callable[[], Select[Any]], values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         compiled = self.compiled(key, build)
-        # A pooled connection without an ``AsyncConnection`` around it (issue 11: half
-        # the cost of a checkout under load). Nothing here begins a transaction, so the
-        # statement autocommits and the pool's reset at check-in has nothing to undo.
-        pooled = await self._engine.raw_connection()
-        try:
-            driver = pooled.driver_connection
-            assert driver is not None
+        async with driver_connection(self._engine) as driver:
             records = await driver.fetch(compiled.sql, *_arguments(compiled, values))
-        except BaseException as exc:
-            if not _connection_intact(exc):
-                pooled.invalidate()  # never hand a broken connection to the next request
-            raise
-        finally:
-            await greenlet_spawn(pooled.close)
         return _rows(compiled, records)
 
     async def close(self) -> None:
         return None
-
-
-def _connection_intact(exc: BaseException) -> bool:
-    """Whether the connection survived ``exc``: the server reported an error about the
-    statement (a SQLSTATE outside class 08). A lost socket, a cancelled or timed-out
-    read, a protocol error leave it in an unknown state."""
-    sqlstate = getattr(exc, "sqlstate", None)
-    return isinstance(sqlstate, str) and not sqlstate.startswith("08")
 
 
 class EngineReader(_Compiler):

@@ -39,10 +39,9 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Insert, Update, event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.util import greenlet_spawn
 
-from faceless.db.fast_read import _connection_intact as connection_intact
 from faceless.db.group_commit import GroupCommit
+from faceless.db.pooled_driver import driver_connection
 from faceless.db.single_writer import single_writer
 from faceless.db.sqlite_checkpoint import Checkpointer
 
@@ -144,20 +143,10 @@ class AsyncpgWriter(_Compiler):
             for part, write in zip(parts, writes, strict=True)
             for argument in part.arguments(write.values)
         ]
-        # A pooled connection without an ``AsyncConnection`` around it (as db.fast_read
-        # does). Nothing begins a transaction on it, so the one statement is its own (no
-        # BEGIN, no COMMIT round trip) and the pool's reset at check-in has nothing to undo.
-        pooled = await engine.raw_connection()
-        try:
-            driver = pooled.driver_connection
-            assert driver is not None
+        # Nothing begins a transaction (db.pooled_driver): the one statement is its own,
+        # no BEGIN, no COMMIT round trip.
+        async with driver_connection(engine) as driver:
             await driver.execute(sql, *arguments)
-        except BaseException as exc:
-            if not connection_intact(exc):
-                pooled.invalidate()  # never hand a broken connection to the next request
-            raise
-        finally:
-            await greenlet_spawn(pooled.close)
 
 
 class SqliteWriter(_Compiler):
