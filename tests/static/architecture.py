@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,9 +314,14 @@ def _is_typer_decorator(node: ast.expr) -> bool:
 
 
 def _registered_commands(tree: ast.Module) -> set[str]:
-    """Functions registered without the ``@``: ``app.command("serve")(serve_cmd.serve)``."""
+    """Functions registered without the ``@``: ``app.command("serve")(serve_cmd.serve)``,
+    or named for the lazy root group as ``"faceless.cli.serve_cmd:serve"``."""
     names = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            target = re.fullmatch(r"faceless\.cli\.\w+:(\w+)", node.value)
+            if target:
+                names.add(target.group(1))
         if isinstance(node, ast.Call) and _is_typer_decorator(node.func) and node.args:
             registered = node.args[0]
             if isinstance(registered, ast.Name):

@@ -79,6 +79,8 @@ def test_typer_signatures_and_migrations_are_exempt(tmp_path: Path) -> None:
     registered = _command("serve", 70, 60) + _command("helper", 70, 10)
     _plant(tmp_path, "cli/serve_cmd.py", registered)
     _plant(tmp_path, "cli/main.py", 'app.command("serve")(serve_cmd.serve)\n')
+    _plant(tmp_path, "cli/nginx_cmd.py", _command("nginx_config", 70, 10))
+    _plant(tmp_path, "cli/lazy.py", 'COMMANDS = {"nginx": "faceless.cli.nginx_cmd:nginx_config"}\n')
     migration = _function("upgrade", 70) + _function("downgrade", 70) + _function("_fill", 70)
     _plant(tmp_path, "migrations/versions/0009_big.py", migration)
     # The same decorator outside cli/ is no excuse, nor a name upgrade() elsewhere.

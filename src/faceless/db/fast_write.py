@@ -149,6 +149,15 @@ class AsyncpgWriter(_Compiler):
             await driver.execute(sql, *arguments)
 
 
+_WRITER_PRAGMAS = (
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA synchronous=NORMAL",
+    # No checkpoint inside a hot commit: db.sqlite_checkpoint runs them beside.
+    "PRAGMA wal_autocheckpoint=0",
+)
+
+
 class SqliteWriter(_Compiler):
     def __init__(self, dialect: Dialect, database: str) -> None:
         super().__init__(dialect)
@@ -167,10 +176,8 @@ class SqliteWriter(_Compiler):
             connection = sqlite3.connect(
                 self._database, timeout=30, isolation_level=None, check_same_thread=False
             )
-            pragmas = ("foreign_keys=ON", "busy_timeout=30000", "synchronous=NORMAL")
-            # No checkpoint inside a hot commit: db.sqlite_checkpoint runs them beside.
-            for pragma in (*pragmas, "wal_autocheckpoint=0"):
-                connection.execute(f"PRAGMA {pragma}")
+            for pragma in _WRITER_PRAGMAS:
+                connection.execute(pragma)
             self._connection = connection
         return self._connection
 
