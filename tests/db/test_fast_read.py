@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import uuid
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import Integer, bindparam, func, literal_column, select
+from sqlalchemy import Integer, bindparam, event, func, literal_column, select
 
 from faceless.db.engine import create_engine
 from faceless.db.fast_read import AsyncpgReader
@@ -72,3 +75,35 @@ async def test_a_connection_lost_under_a_read_is_not_handed_out_again(
         assert fresh["pid"] != first["pid"]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_hot_reads_get_pooled_connections_in_the_order_they_asked(
+    pg_cluster: PostgresCluster,
+) -> None:
+    """More readers than connections, each asking again as soon as it is served (as
+    clients under load do): nobody is overtaken by a later asker."""
+    engine = create_engine(pg_cluster.dsn("postgres"), pool_size=2)
+    reader = AsyncpgReader(engine)
+    asking: ContextVar[int] = ContextVar("asking")
+    asked: list[int] = []
+    served: list[int] = []
+    event.listen(engine.sync_engine, "checkout", lambda *_: served.append(asking.get()))
+    turn = itertools.count()
+
+    def sleep() -> Any:
+        return select(func.pg_sleep(literal_column("0.001")).label("slept"))
+
+    async def client() -> None:
+        for _ in range(10):
+            number = next(turn)
+            asking.set(number)
+            asked.append(number)
+            await reader.read("test.sleep", sleep, {})
+
+    try:
+        await asyncio.gather(*(client() for _ in range(12)))
+    finally:
+        await engine.dispose()
+    assert len(served) == len(asked) == 120
+    assert served == asked
