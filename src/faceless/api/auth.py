@@ -13,8 +13,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope
 
-from faceless.api.deps import runtime_of
+from faceless.api.deps import AppRuntime, runtime_of
 from faceless.auth.bearer import bearer_token, resolve_principal
 from faceless.auth.principal import Principal
 from faceless.errors import ProblemError
@@ -39,28 +40,32 @@ EDITOR_ROLES = frozenset({Role.ADMIN, Role.EDITOR})
 ADMIN_ROLES = frozenset({Role.ADMIN})
 
 
+async def principal_for(runtime: AppRuntime, scope: Scope, token: str | None) -> Principal:
+    """Resolve ``token`` for the request in ``scope`` and leave the principal in its state.
+
+    The one way a request is authenticated: the authentication layer calls it before the
+    body is read, ``request_principal`` for a route that layer does not cover.
+    """
+    principal = await resolve_principal(
+        sessions=runtime.read_sessions,
+        codec=runtime.tokens,
+        token=token,
+        verified=verified_claims_for(scope, token) if token else None,
+        cache=runtime.principal_cache,
+        generation=principal_generation(scope),
+        api_tokens=runtime.api_tokens,
+    )
+    set_principal(scope, principal, user_id=str(principal.id))
+    return principal
+
+
 async def request_principal(request: Request) -> Principal:
     """The principal behind the request's bearer token; resolved once per request."""
     known = principal_as(request.scope, Principal)
     if known is not None:
         return known  # the authentication layer resolved it before the body was read
-    runtime = runtime_of(request)
     token = bearer_token(request.headers.get("authorization"))
-    principal = await resolve_principal(
-        sessions=runtime.read_sessions,
-        codec=runtime.tokens,
-        token=token,
-        verified=verified_claims_for(request.scope, token) if token else None,
-        cache=runtime.principal_cache,
-        generation=principal_generation(request.scope),
-        api_tokens=runtime.api_tokens,
-    )
-    set_principal(request.scope, principal, user_id=str(principal.id))
-    return principal
-
-
-async def current_principal(request: Request) -> Principal:
-    return await request_principal(request)
+    return await principal_for(runtime_of(request), request.scope, token)
 
 
 # The OpenAPI declaration of the bearer scheme, for ``api.scopes.authorize`` (which every
@@ -76,12 +81,12 @@ def require_role(principal: Principal, roles: Collection[Role]) -> Principal:
 
 
 def _require(roles: Collection[Role]) -> object:
-    async def check(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(request_principal)]) -> Principal:
         return require_role(principal, roles)
 
     return Depends(check)
 
 
-CurrentUser = Annotated[Principal, Depends(current_principal)]
+CurrentUser = Annotated[Principal, Depends(request_principal)]
 EditorUser = Annotated[Principal, _require(EDITOR_ROLES)]
 AdminUser = Annotated[Principal, _require(ADMIN_ROLES)]

@@ -34,9 +34,10 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from faceless.api.auth import principal_for
 from faceless.api.deps import AppRuntime
 from faceless.api.scopes import ScopeRequirement, deny, refusal
-from faceless.auth.bearer import bearer_token, resolve_principal
+from faceless.auth.bearer import bearer_token
 from faceless.auth.principal import Principal
 from faceless.context import RequestContext
 from faceless.errors import ProblemError
@@ -115,16 +116,7 @@ class AuthenticationMiddleware:
     async def _authenticate(self, scope: Scope) -> Principal:
         header = _header(scope, b"authorization")
         token = bearer_token(header.decode("latin-1") if header is not None else None)
-        principal = await resolve_principal(
-            sessions=self.runtime.read_sessions,
-            codec=self.runtime.tokens,
-            token=token,
-            verified=request_state.verified_claims_for(scope, token) if token else None,
-            cache=self.runtime.principal_cache,
-            generation=request_state.principal_generation(scope),
-            api_tokens=self.runtime.api_tokens,
-        )
-        request_state.set_principal(scope, principal, user_id=str(principal.id))
+        principal = await principal_for(self.runtime, scope, token)
         if principal.via_api_token:
             await self._check_access(principal, scope)
         gate = self.policy.gate_for(scope["method"], scope["path"])

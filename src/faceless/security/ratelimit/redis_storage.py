@@ -111,9 +111,10 @@ class RedisStorage:
         self._in_flight: set[asyncio.Future[None]] = set()
 
     async def hit(self, buckets: tuple[Bucket, ...], now: float) -> Decision:
-        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Decision] = loop.create_future()
         if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
+            loop.call_soon(self._flush)
         self._pending.append((buckets, now, future))
         return await future
 
