@@ -39,11 +39,15 @@ from typing import Any
 import httptools
 from uvicorn._types import ASGIReceiveCallable, ASGISendCallable, Scope
 from uvicorn.config import Config
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import (
+    STATUS_LINE,
+    HttpToolsProtocol,
+    RequestResponseCycle,
+)
 from uvicorn.server import ServerState
 
 from faceless.security.http_bounds.bounds import ConnectionLedger, RequestBounds
-from faceless.security.http_bounds.one_write import write_head_with_body
+from faceless.security.http_bounds.cycle import ResponseCycle
 
 __all__ = ["BoundedHttp", "BoundedHttpToolsProtocol"]
 
@@ -246,7 +250,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             if not self._seated:
                 self.app = _over_capacity
         super().on_headers_complete()
-        write_head_with_body(self.cycle)
+        if type(self.cycle) is RequestResponseCycle:
+            # uvicorn builds its cycle by name; ours writes each head with its body
+            # (cycle.py). The cycle has not run yet: its task starts on a later loop turn.
+            self.cycle.__class__ = ResponseCycle
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
