@@ -4,7 +4,7 @@
 
 Both variants first prepare the process as the console script does (its metrics
 directory, so multiprocess mode, the production shape; SIGTERM as a clean exit).
-``bypassed`` then replaces the request metrics layer's ``__call__`` by a pass-through
+``bypassed`` then replaces the request counter's ``note`` by one that counts nothing
 before ``faceless.cli.main`` is imported; nothing in ``src/`` knows about it: there is
 no production switch.
 """
@@ -20,10 +20,10 @@ from faceless.cli.entry import prepare_process
 def bypass_request_metrics() -> None:
     from faceless.security.middleware import request_metrics
 
-    async def pass_through(self: Any, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
+    def count_nothing(self: Any, scope: Any, status: int, seconds: float) -> None:
+        return None
 
-    request_metrics.RequestMetricsMiddleware.__call__ = pass_through  # type: ignore[method-assign]
+    request_metrics.RequestCounter.note = count_nothing  # type: ignore[method-assign]
 
 
 def main() -> None:

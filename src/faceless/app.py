@@ -22,9 +22,7 @@ from faceless.secrets.reload import install_sighup_reload
 from faceless.security.edge_policy import RATE_LIMIT_HEADERS, Edge, build_edge
 from faceless.security.middleware.body_limit import BodyLimitMiddleware
 from faceless.security.middleware.proxy_headers import ProxyHeadersMiddleware
-from faceless.security.middleware.request_id import RequestIdMiddleware
-from faceless.security.middleware.request_metrics import RequestMetricsMiddleware
-from faceless.security.middleware.security_headers import SecurityHeadersMiddleware
+from faceless.security.middleware.response_edge import ResponseEdgeMiddleware
 from faceless.security.ratelimit.middleware import RateLimitMiddleware
 from faceless.settings import Settings
 
@@ -91,15 +89,14 @@ def _lifespan(
 def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middleware]:
     """Outermost first. Each layer is pure ASGI and answers eagerly.
 
-    The request id and the security headers wrap everything else so that every answer
-    carries them, including a 400 for a bad Host, a 413 or a 429. Authentication comes
+    The response edge (request id, security headers, metrics, access log) wraps
+    everything else so that every answer carries them, including a 400 for a bad Host,
+    a 413 or a 429. Authentication comes
     last, after the size and rate checks (cheaper, and 413 whatever the token) and
     before the app, which would read the body first (ADR 0014).
     """
     return [
-        Middleware(RequestMetricsMiddleware),
-        Middleware(RequestIdMiddleware),
-        Middleware(SecurityHeadersMiddleware, policy=edge.headers),
+        Middleware(ResponseEdgeMiddleware, policy=edge.headers),
         Middleware(
             ProxyHeadersMiddleware, policy=edge.proxies, allowed_hosts=settings.http.allowed_hosts
         ),

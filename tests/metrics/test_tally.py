@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 
 from faceless.app import create_app
 from faceless.metrics.instruments import HTTP_BUCKETS, REGISTRY
-from faceless.metrics.tally import RequestTally, add_observations
+from faceless.metrics.tally import REQUESTS, RequestTally, add_observations
 from faceless.runtime.container import build_runtime
 from faceless.settings import Settings
 from tests.conftest import BASE_URL
@@ -83,6 +83,7 @@ async def served_lifespan(app: Any) -> AsyncIterator[None]:
 
 async def test_an_app_writes_what_it_counted_when_its_lifespan_ends(settings: Settings) -> None:
     labels = {"method": "POST", "route": "/api/v1/auth/login", "status": "401"}
+    REQUESTS.flush()  # what earlier tests' apps counted is not this app's
     before = REGISTRY.get_sample_value("faceless_http_requests_total", labels) or 0
     runtime = build_runtime(settings)
     app = create_app(settings, runtime=runtime)

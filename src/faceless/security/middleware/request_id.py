@@ -1,8 +1,10 @@
 """Request ids: echo a well-formed incoming ``X-Request-ID``, else mint one.
 
 The id lands in ``scope["state"]`` (for handlers and the problem documents), in
-the logging context (for every log line) and on every response. This layer also
-writes the one access-log line per request.
+the logging context (for every log line) and on every response; each request leaves
+one access-log line. The app's response edge (``response_edge``) does this with the
+security headers and the metrics in one layer; ``RequestIdMiddleware`` does it alone,
+for the plain-HTTP redirect app.
 """
 
 from __future__ import annotations
@@ -18,17 +20,47 @@ from faceless.logging import REQUEST_ID, access_log
 from faceless.security.request_state import client_ip, set_request_id, user_id
 
 _WELL_FORMED = re.compile(rb"^[A-Za-z0-9._-]{1,128}$")
-_HEADER = b"x-request-id"
+HEADER = b"x-request-id"
 
 
 def _incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
-        if name == _HEADER:
+        if name == HEADER:
             return value.decode("ascii") if _WELL_FORMED.match(value) else None
     return None
 
 
+def request_id_for(scope: Scope) -> str:
+    """The request's id (echoed or minted), left in its state for handlers and problems."""
+    # 128 random bits as 32 hex digits (uuid4().hex's shape, without building a UUID).
+    request_id = _incoming_id(scope) or os.urandom(16).hex()
+    set_request_id(scope, request_id)
+    return request_id
+
+
+def log_access(scope: Scope, request_id: str, status: int, seconds: float) -> None:
+    """The request's one access-log line (``status`` 0: none was sent, so 500)."""
+    if access_log.enabled:
+        access_log.emit(
+            {
+                "timestamp": datetime.now(UTC).isoformat(),
+                "level": "info",
+                "logger": "faceless.access",
+                "event": "request",
+                "request_id": request_id,
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status or 500,
+                "duration_ms": round(seconds * 1000, 2),
+                "client_ip": client_ip(scope),
+                "user_id": user_id(scope),
+            }
+        )
+
+
 class RequestIdMiddleware:
+    """The id and the access log alone, for an app without the response edge (redirects)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -36,9 +68,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # 128 random bits as 32 hex digits (uuid4().hex's shape, without building a UUID).
-        request_id = _incoming_id(scope) or os.urandom(16).hex()
-        set_request_id(scope, request_id)
+        request_id = request_id_for(scope)
         raw_id = request_id.encode("ascii")
         status = 0
         started = time.perf_counter()
@@ -47,8 +77,8 @@ class RequestIdMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != _HEADER]
-                headers.append((_HEADER, raw_id))
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != HEADER]
+                headers.append((HEADER, raw_id))
                 message["headers"] = headers
             await send(message)
 
@@ -57,19 +87,4 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             REQUEST_ID.reset(token)
-            if access_log.enabled:
-                access_log.emit(
-                    {
-                        "timestamp": datetime.now(UTC).isoformat(),
-                        "level": "info",
-                        "logger": "faceless.access",
-                        "event": "request",
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status or 500,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "client_ip": client_ip(scope),
-                        "user_id": user_id(scope),
-                    }
-                )
+            log_access(scope, request_id, status, time.perf_counter() - started)

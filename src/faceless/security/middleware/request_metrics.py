@@ -7,21 +7,21 @@ Design:
   A request the edge layers answered before routing (400 for a bad Host, 413, 429, 503)
   is matched against the app's routes here. A path no route matches is ``unmatched``, so
   a scanner's random paths add no series; neither do invented methods (``OTHER``).
-* Outermost layer: the duration covers every other layer and the whole answer, and the
-  status is the one sent (500 when the app raised before answering).
+* Counted by the outermost layer (``response_edge``): the duration covers every other
+  layer and the whole answer, and the status is the one sent (500 when the app raised
+  before answering).
 * A request only adds to the process's :data:`faceless.metrics.tally.REQUESTS` (plain
   dictionaries); the tally writes the instruments about once a second and before every
-  scrape, and this layer flushes it when the app's lifespan ends.
+  scrape, and the edge flushes it when the app's lifespan ends.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 from faceless.metrics.tally import REQUESTS
 
@@ -68,39 +68,23 @@ class RouteTemplates:
         return UNMATCHED
 
 
-class RequestMetricsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+class RequestCounter:
+    """Adds each answered request to :data:`REQUESTS` under its route's template."""
+
+    def __init__(self) -> None:
         self._templates: RouteTemplates | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, _flushing_at_shutdown(send))
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
-            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            if self._templates is None:
-                # Built on the first request, once the app has every route mounted.
-                self._templates = RouteTemplates(scope["app"].router.routes)
-            route = self._templates.label(scope)
-            REQUESTS.add(method, route, status, time.perf_counter() - started)
+    def note(self, scope: Scope, status: int, seconds: float) -> None:
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+        if self._templates is None:
+            # Built on the first request, once the app has every route mounted.
+            self._templates = RouteTemplates(scope["app"].router.routes)
+        REQUESTS.add(method, self._templates.label(scope), status, seconds)
 
 
-def _flushing_at_shutdown(send: Send) -> Send:
+def flushing_at_shutdown(send: Send) -> Send:
+    """The lifespan's ``send``, flushing the tally before the process reports it is done."""
+
     async def send_after_flush(message: Message) -> None:
         if message["type"] == "lifespan.shutdown.complete":
             REQUESTS.flush()  # the last second's requests, before the process goes
