@@ -14,9 +14,10 @@ from faceless.analyze.analyzer import warm_up as warm_up_analyzer
 from faceless.api.authentication import AuthenticationMiddleware
 from faceless.api.docs import API_DESCRIPTION, build_docs_router
 from faceless.db.audit.head_export_schedule import HeadExporter
+from faceless.health.liveness import LivenessMiddleware
 from faceless.logging import access_log
 from faceless.problems import install_error_handlers
-from faceless.routes import authentication_policy, include_routes
+from faceless.routes import LIVENESS_PATHS, authentication_policy, include_routes, liveness_route
 from faceless.runtime.container import Runtime, build_runtime
 from faceless.secrets.reload import install_sighup_reload
 from faceless.security.edge_policy import RATE_LIMIT_HEADERS, Edge, build_edge
@@ -91,9 +92,10 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
 
     The response edge (request id, security headers, metrics, access log) wraps
     everything else so that every answer carries them, including a 400 for a bad Host,
-    a 413 or a 429. Authentication comes
-    last, after the size and rate checks (cheaper, and 413 whatever the token) and
-    before the app, which would read the body first (ADR 0014).
+    a 413 or a 429. Authentication comes after the size and rate checks (cheaper, and
+    413 whatever the token) and before the app, which would read the body first (ADR
+    0014). Liveness is answered innermost, after all of them, without FastAPI's
+    routing (ADR 0029).
     """
     return [
         Middleware(ResponseEdgeMiddleware, policy=edge.headers),
@@ -111,6 +113,7 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
             api_tokens=runtime.api_tokens,
         ),
         Middleware(AuthenticationMiddleware, policy=authentication_policy(), runtime=runtime),
+        Middleware(LivenessMiddleware, route=liveness_route(), paths=LIVENESS_PATHS),
     ]
 
 

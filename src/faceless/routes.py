@@ -26,6 +26,7 @@ from faceless.auth.endpoints import router as auth_router
 from faceless.auth.mfa.endpoints import public_router as mfa_public_router
 from faceless.auth.mfa.endpoints import router as mfa_router
 from faceless.auth.sessions.endpoints import router as sessions_router
+from faceless.health.endpoints import health
 from faceless.health.endpoints import router as health_router
 from faceless.health.metrics_endpoint import router as metrics_router
 from faceless.jobs.endpoints import router as jobs_router
@@ -90,6 +91,19 @@ def authentication_policy() -> AuthenticationPolicy:
         patterns=tuple(compile_path(t)[0] for t in sorted(templates) if "{" in t),
         gates=tuple(gates),
         access=tuple(access),
+    )
+
+
+# Where include_routes mounts the liveness route; health.liveness answers GET there.
+LIVENESS_PATHS = frozenset({"/health", API_PREFIX + "/health"})
+
+
+def liveness_route() -> APIRoute:
+    """The liveness route, as routing records it in ``scope["route"]``."""
+    return next(
+        route
+        for route in health_router.routes
+        if isinstance(route, APIRoute) and route.endpoint is health
     )
 
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from faceless.api.deps import RuntimeDep
+from faceless.health.liveness import LIVE_BODY
 from faceless.health.service import is_ready, readiness
 from faceless.schemas import ResponseModel
 
@@ -21,14 +22,11 @@ class Readiness(ResponseModel):
     checks: dict[str, str]
 
 
-# Serialised once: the probe every orchestrator calls every few seconds.
-_LIVE = Liveness().model_dump_json().encode()
-
-
 @router.get("/health", response_model=Liveness)
 async def health() -> Response:
     """Liveness: answers without touching the database, Redis or any other dependency."""
-    return Response(_LIVE, media_type="application/json")
+    # GET is answered by health.liveness before routing, with these same bytes.
+    return Response(LIVE_BODY, media_type="application/json")
 
 
 @router.get(
