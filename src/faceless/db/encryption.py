@@ -26,6 +26,7 @@ Design:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +142,18 @@ def open_with(
         return None
     column = _column_of(attribute)
     return protection.cipher.open(value, table=column.table.name, column=column.name, row_id=row_id)
+
+
+def open_rows(
+    protection: DataProtection, attribute: Any, rows: Iterable[dict[str, Any]], key: str
+) -> None:
+    """``open_with`` for ``row[key]`` of each row (by ``row["id"]``), in place: a page."""
+    column = _column_of(attribute)
+    table, name, cipher = column.table.name, column.name, protection.cipher
+    for row in rows:
+        value = row[key]
+        if value is not None:
+            row[key] = cipher.open(value, table=table, column=name, row_id=row["id"])
 
 
 # -- ORM events ------------------------------------------------------------------------

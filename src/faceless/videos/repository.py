@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import Insert, Select, Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from faceless.db.encryption import DataProtection, open_with, seal_with
+from faceless.db.encryption import DataProtection, open_rows, open_with, seal_with
 from faceless.db.fast_read import FastReader
 from faceless.db.fast_write import Write
 from faceless.db.repository import add, delete, fast_page, get_owned
@@ -128,8 +128,7 @@ async def list_visible(
         limit=limit,
         offset=offset,
     )
-    for item in items:
-        item["script"] = open_with(protection, Video.script, item["id"], item["script"])
+    open_rows(protection, Video.script, items, "script")
     return items, total
 
 
