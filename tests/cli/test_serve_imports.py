@@ -6,7 +6,8 @@ PyAV (media checks import it at their first upload), Celery (jobs are sent with 
 Redis client), Jinja2 and the swagger-ui-py package (the docs read their assets from
 its folder), structlog with Rich (``faceless.logging`` does its work), Alembic with
 Mako and Pygments (the embedded default migrates SQLite in a child process) and every
-other operator command. A real ``faceless serve`` runs here, is asked a few things,
+other operator command; then (ADR 0028) watchfiles and pyotp, and, where Celery workers
+run the jobs, every job's code. A real ``faceless serve`` runs here, is asked a few things,
 and writes the modules it held when it exits.
 """
 
@@ -51,6 +52,8 @@ NEVER_IN_SERVE = (
     "alembic",
     "mako",
     "sslyze",
+    "watchfiles",  # uvicorn's --reload, imported whenever installed: not a dependency
+    "pyotp",  # MFA codes import it at first use
     "faceless.posture",
     "faceless.security.tls.certs",  # --behind-proxy: no TLS, no redirect listener
     "faceless.security.redirect",
@@ -64,6 +67,21 @@ NEVER_IN_SERVE = (
     "faceless.cli.security_check_cmd",
     "faceless.cli.worker_cmd",
     "faceless.runtime.celery_worker",
+)
+
+
+# Job code (handlers, the worker core, the YouTube client) the API process of the Redis
+# shape never runs: Celery workers do. The embedded default runs jobs in-process.
+NEVER_IN_REDIS_SERVE = (
+    "faceless.runtime.jobs",
+    "faceless.worker.embedded",
+    "faceless.worker.runner",
+    "faceless.worker.scheduler",
+    "faceless.worker.sweep",
+    "faceless.schedule.tasks",
+    "faceless.transcribe.tasks",
+    "faceless.publishing.youtube",
+    "faceless.publishing.google_oauth",
 )
 
 
@@ -82,11 +100,9 @@ def served_modules(tmp_path: Path, redis_url: str | None) -> set[str]:
     return set(out.read_text().split())
 
 
-def held(modules: set[str]) -> list[str]:
+def held(modules: set[str], never: tuple[str, ...] = NEVER_IN_SERVE) -> list[str]:
     return sorted(
-        name
-        for name in modules
-        if any(name == n or name.startswith(n + ".") for n in NEVER_IN_SERVE)
+        name for name in modules if any(name == n or name.startswith(n + ".") for n in never)
     )
 
 
@@ -104,4 +120,4 @@ def test_the_redis_api_process_sends_jobs_without_celery(
 ) -> None:
     modules = served_modules(tmp_path, redis_url=redis_server.url(3))
     assert "faceless.worker.celery_queue" in modules  # its queue is the Celery one
-    assert held(modules) == []
+    assert held(modules, NEVER_IN_SERVE + NEVER_IN_REDIS_SERVE) == []

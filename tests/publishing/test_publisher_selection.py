@@ -18,9 +18,9 @@ from faceless.db.session import transaction
 from faceless.models import JobStatus, Schedule, ScheduleStatus
 from faceless.publishing.base import Publisher
 from faceless.publishing.credentials import set_credentials
-from faceless.publishing.factory import select_publisher
+from faceless.publishing.factory import SECRET_NAMES, select_publisher
 from faceless.publishing.outbox import OutboxPublisher
-from faceless.publishing.youtube import SECRET_NAMES, YouTubePublisher
+from faceless.publishing.youtube import YouTubePublisher
 from faceless.runtime.container import Runtime, build_runtime
 from faceless.schedule import tasks
 from faceless.schedule.tasks import publish_due

@@ -20,6 +20,9 @@ from faceless.settings import Settings
 
 # The account name quota and credential status are kept under for the secret store's trio.
 STORE_ACCOUNT = "default"
+# The OAuth trio YouTube publishing needs; named here so that a process without them
+# never imports the YouTube client (issue 11).
+SECRET_NAMES = ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN")
 
 
 class PublisherConfigError(RuntimeError):
@@ -34,11 +37,11 @@ def create_publisher(settings: Settings, secrets: SecretManager | None = None) -
     missing ones (never a value).
     """
     if secrets is not None:
-        from faceless.publishing.youtube import SECRET_NAMES, YouTubePublisher
-
         found = {name: secrets.get(name) for name in SECRET_NAMES}
         missing = [name for name, secret in found.items() if secret is None]
         if len(missing) < len(SECRET_NAMES):
+            from faceless.publishing.youtube import YouTubePublisher
+
             if missing:
                 raise PublisherConfigError(
                     "YouTube publishing is partly configured; missing secret(s): "
@@ -70,7 +73,7 @@ def select_publisher(
     if youtube is None:
         return default
     from faceless.publishing.credentials import PROVIDER_KEYS
-    from faceless.publishing.youtube import SECRET_NAMES, YouTubePublisher
+    from faceless.publishing.youtube import YouTubePublisher
 
     client_id, client_secret, refresh_token = (
         Secret(name, youtube[key], backend="database")

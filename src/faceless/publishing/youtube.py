@@ -66,7 +66,6 @@ CHUNK = 8 * 1024 * 1024  # a multiple of 256 KiB, as the protocol requires
 BLOCK = 256 * 1024
 MAX_RESUMES = 5
 RATE_LIMIT_PAUSE = timedelta(minutes=15)
-SECRET_NAMES = ("YOUTUBE_CLIENT_ID", "YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN")
 
 
 class YouTubePublisher:

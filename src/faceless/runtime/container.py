@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -32,7 +33,6 @@ from faceless.db.fast_read import FastReader, create_fast_reader
 from faceless.db.session import create_sessionmaker
 from faceless.health.service import ReadinessCache
 from faceless.publishing import Publisher, create_publisher
-from faceless.runtime.jobs import JOBS
 from faceless.secrets import SecretEvent, SecretManager
 from faceless.secrets.audit import record_secret_events
 from faceless.secrets.loading import load_secrets
@@ -42,9 +42,10 @@ from faceless.security.passwords import PasswordHashing
 from faceless.security.principal_generation import FileGeneration, RedisGeneration
 from faceless.security.tokens import TokenCodec
 from faceless.settings import Settings
-from faceless.worker.embedded import EmbeddedQueue
-from faceless.worker.handlers import JobRegistry
 from faceless.worker.queue import JobQueue
+
+if TYPE_CHECKING:
+    from faceless.worker.handlers import JobRegistry
 
 
 @dataclass
@@ -67,8 +68,6 @@ class Runtime:
     publisher: Publisher
     # LLM suggestions for the analysis (asks only when ANTHROPIC_API_KEY is set).
     suggester: LlmSuggester
-    # The job kinds this process can run, and the scheduler loop's periodic work.
-    jobs: JobRegistry
     # Bumped after a change to who a principal is (see security.principal_generation).
     principal_generation: RedisGeneration | FileGeneration
     # Set right after construction: the embedded queue runs jobs with this Runtime.
@@ -81,8 +80,25 @@ class Runtime:
     readiness_cache: ReadinessCache = field(default_factory=ReadinessCache)
     # Wall-clock seconds that one-time (TOTP) codes are checked against; tests set it.
     clock: Callable[[], float] = time.time
+    # The job kinds this process can run, and the scheduler loop's periodic work (see
+    # ``jobs``); None: every kind, imported at first use.
+    registry: JobRegistry | None = None
 
     _secret_flush: asyncio.Task[int] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def jobs(self) -> JobRegistry:
+        """What workers of this process run; only the embedded queue asks in the API process.
+
+        Every job's code (publishing, transcription, their adapters) is imported here, at
+        the first ask: the API process of the Redis shape sends jobs and runs none, and a
+        module imported stays resident for the process's life (issue 11).
+        """
+        if self.registry is None:
+            from faceless.runtime.jobs import JOBS
+
+            self.registry = JOBS
+        return self.registry
 
     async def start(self) -> None:
         # Events a stopped process committed but did not chain (ADR 0022).
@@ -144,8 +160,9 @@ def _api_token_keys(manager: SecretManager) -> Keyring:
     return parse_keyring("API_TOKEN_HMAC_KEY", manager.require("API_TOKEN_HMAC_KEY").reveal())
 
 
-def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
-    """Everything one process shares; ``jobs`` is the registry its workers run from."""
+def build_runtime(settings: Settings, *, jobs: JobRegistry | None = None) -> Runtime:
+    """Everything one process shares; ``jobs`` is the registry its workers run from
+    (default: every job kind, see ``Runtime.jobs``)."""
     settings, manager, events = load_secrets(settings)
     signing_keys, data_protection = _keyrings(manager)
     engine = create_engine(
@@ -176,7 +193,7 @@ def build_runtime(settings: Settings, *, jobs: JobRegistry = JOBS) -> Runtime:
         passwords=PasswordHashing(settings.auth.max_concurrent_hashes),
         publisher=create_publisher(settings, manager),
         suggester=LlmSuggester(settings.anthropic, secrets=manager),
-        jobs=jobs,
+        registry=jobs,
         secret_events=events,
         principal_generation=generation,
     )
@@ -195,9 +212,12 @@ def _principal_generation(settings: Settings) -> RedisGeneration | FileGeneratio
 
 def _queue(runtime: Runtime) -> JobQueue:
     """Celery when Redis is configured (workers in their own processes), else in-process."""
+    # Imported here: the embedded default never needs Celery in memory, and the API
+    # process with Redis never runs a job, so it holds none of the worker core.
     if not runtime.settings.redis.url:
+        from faceless.worker.embedded import EmbeddedQueue
+
         return EmbeddedQueue(runtime)
-    # Imported here: the embedded default never needs Celery in memory.
     from faceless.worker.celery_queue import CeleryQueue
 
     return CeleryQueue(runtime.settings)

@@ -18,8 +18,10 @@ import hmac
 import re
 import secrets
 import string
+from typing import TYPE_CHECKING
 
-import pyotp
+if TYPE_CHECKING:
+    import pyotp
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -36,10 +38,14 @@ _RECOVERY_PURPOSE = b"faceless/recovery-code/v1\x00"
 
 def new_secret() -> str:
     """A fresh base32 secret of 160 bits (RFC 4226's recommended length)."""
+    import pyotp  # at first use: most API processes never see MFA set up (issue 11)
+
     return pyotp.random_base32(length=32)
 
 
 def _totp(secret: str) -> pyotp.TOTP:
+    import pyotp  # at first use, see new_secret
+
     return pyotp.TOTP(secret, digits=DIGITS, digest=hashlib.sha1, interval=STEP_SECONDS)
 
 
