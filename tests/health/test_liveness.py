@@ -28,7 +28,7 @@ async def test_liveness_carries_what_every_answer_carries(
     assert response.status_code == 200
     assert response.content == LIVE_BODY
     assert response.headers["content-type"] == "application/json"
-    assert EDGE_HEADERS <= set(response.headers)
+    assert set(response.headers) >= EDGE_HEADERS
     assert len(response.headers["x-request-id"]) == 32
 
 
@@ -60,7 +60,7 @@ async def test_everything_else_is_still_the_apps(
 ) -> None:
     response = await client.request(method, path, follow_redirects=False)
     assert response.status_code == status
-    assert EDGE_HEADERS <= set(response.headers)
+    assert set(response.headers) >= EDGE_HEADERS
 
 
 async def test_a_host_that_is_not_allowed_is_refused_first(client: httpx.AsyncClient) -> None:
