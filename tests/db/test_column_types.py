@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import Column, MetaData, Table, select
 from sqlalchemy.dialects.sqlite import DATETIME, aiosqlite
 
 from faceless.db.base import StrEnumColumn, UtcDateTime
+from faceless.db.engine import create_engine
 from faceless.models import VideoStatus
 
 SQLITE = aiosqlite.dialect()
@@ -44,3 +46,23 @@ def test_enum_columns_read_members_and_refuse_strangers() -> None:
     assert column.process_result_value(None, SQLITE) is None
     with pytest.raises(ValueError, match="not a valid VideoStatus"):
         column.process_result_value("bogus", SQLITE)
+
+
+@pytest.mark.postgres
+async def test_asyncpg_reads_timestamps_in_utc_whatever_the_session_zone(pg_url: str) -> None:
+    """Why ``UtcDateTime`` leaves asyncpg's values alone: they are UTC already."""
+    engine = create_engine(pg_url)
+    assert UtcDateTime().result_processor(engine.dialect, None) is None
+    table = Table("utc_probe", MetaData(), Column("at", UtcDateTime()))
+    written = datetime(2026, 12, 5, 1, 33, 0, 779456, tzinfo=timezone(timedelta(hours=-5)))
+    try:
+        async with engine.begin() as connection:
+            await connection.exec_driver_sql("SET TIME ZONE 'Asia/Tokyo'")
+            await connection.run_sync(table.create)
+            await connection.execute(table.insert().values(at=written))
+            read = (await connection.execute(select(table.c.at))).scalar_one()
+            await connection.run_sync(table.drop)
+    finally:
+        await engine.dispose()
+    assert read == written
+    assert read.tzinfo is UTC

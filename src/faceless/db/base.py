@@ -51,6 +51,10 @@ class UtcDateTime(TypeDecorator[datetime]):
             # every format SQLite holds here, at a fifth of the cost of the dialect's
             # regular expression and our conversion after it (issue 11: hot reads).
             return _sqlite_utc
+        if dialect.driver == "asyncpg":
+            # asyncpg decodes timestamptz as aware UTC datetimes whatever the session's
+            # time zone: nothing to convert, so no call per value (issue 11: hot reads).
+            return None
         return super().result_processor(dialect, coltype)
 
 
