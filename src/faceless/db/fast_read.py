@@ -113,10 +113,11 @@ def _arguments(compiled: Compiled, values: Mapping[str, Any]) -> list[Any]:
 
 
 def _rows(compiled: Compiled, raw_rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
-    # Most columns need no conversion (on PostgreSQL, 4 of a video's 22): the dicts are
-    # built in C, and only the converted columns are visited.
+    # Most columns need no conversion (on PostgreSQL, only a video's two enums): the
+    # dicts are built in C, and only the converted columns are visited. A row has the
+    # compiled statement's columns, so zip needs no length check.
     columns, converted = compiled.columns, compiled.converted
-    rows = [dict(zip(columns, row, strict=True)) for row in raw_rows]
+    rows = [dict(zip(columns, row, strict=False)) for row in raw_rows]
     if converted:
         for row in rows:
             for name, processor in converted:
