@@ -18,10 +18,17 @@ from faceless.api.deps import RuntimeDep, request_context
 from faceless.errors import ProblemError
 from faceless.health.metrics_snapshot import scrape_families
 from faceless.metrics.exposition import render
+from faceless.metrics.instruments import declare_job_kinds
 from faceless.metrics.tally import REQUESTS
+from faceless.models import JobKind
 from faceless.secrets import SecretBackendError
 
 router = APIRouter(tags=["health"])
+
+# Every job kind's duration series exists at zero in a process that serves /metrics,
+# also where no job runs (an API process of the Redis shape, ADR 0028): the dashboard
+# and the alerts query them.
+declare_job_kinds([kind.value for kind in JobKind])
 
 
 async def _token_ok(request: Request, runtime: RuntimeDep) -> bool:
