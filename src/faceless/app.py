@@ -98,7 +98,7 @@ def _middleware(settings: Settings, edge: Edge, runtime: Runtime) -> list[Middle
     routing (ADR 0029).
     """
     return [
-        Middleware(ResponseEdgeMiddleware, policy=edge.headers),
+        Middleware(ResponseEdgeMiddleware, policy=edge.headers, counted=True),
         Middleware(
             ProxyHeadersMiddleware, policy=edge.proxies, allowed_hosts=settings.http.allowed_hosts
         ),

@@ -30,7 +30,7 @@ from faceless.problems import problem_response
 from faceless.security import request_state
 from faceless.security.headers import HeaderPolicy
 from faceless.security.host_header import HostHeaderError, request_host
-from faceless.security.middleware.request_id import RequestIdMiddleware
+from faceless.security.middleware.response_edge import ResponseEdgeMiddleware
 
 # RFC 3986 unreserved + reserved + "%" (already-encoded octets stay as they are).
 _SAFE_PATH = "/:@!$&'()*+,;=-._~%"
@@ -111,5 +111,6 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 def build_redirect_app(*, public_url: str, policy: HeaderPolicy) -> ASGIApp:
-    """The redirect app inside the request-id layer (id on every answer, access log)."""
-    return RequestIdMiddleware(RedirectApp(public_url=public_url, policy=policy))
+    """The redirect app inside an edge that adds only the request id and the access log."""
+    app = RedirectApp(public_url=public_url, policy=policy)
+    return ResponseEdgeMiddleware(app, policy=None, counted=False)

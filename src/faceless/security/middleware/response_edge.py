@@ -29,11 +29,14 @@ Pairs = list[tuple[bytes, bytes]]
 
 
 class ResponseEdgeMiddleware:
-    def __init__(self, app: ASGIApp, *, policy: HeaderPolicy) -> None:
+    """The edge of an app; ``policy=None, counted=False``: only the id and the access log
+    (the plain-HTTP redirect app, which writes its own headers and has no routes)."""
+
+    def __init__(self, app: ASGIApp, *, policy: HeaderPolicy | None, counted: bool = True) -> None:
         self.app = app
-        self.counter = RequestCounter()
-        self._plain = list(policy.for_scheme("http"))
-        self._secure = list(policy.for_scheme("https"))
+        self.counter = RequestCounter() if counted else None
+        self._plain = list(policy.for_scheme("http")) if policy else []
+        self._secure = list(policy.for_scheme("https")) if policy else []
         self._names = frozenset(name for name, _ in self._secure)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -61,7 +64,8 @@ class ResponseEdgeMiddleware:
             REQUEST_ID.reset(token)
             seconds = time.perf_counter() - started
             log_access(scope, request_id, status, seconds)
-            self.counter.note(scope, status or 500, seconds)
+            if self.counter is not None:
+                self.counter.note(scope, status or 500, seconds)
 
     def _headers(self, app_headers: Pairs, scope: Scope, raw_id: bytes) -> Pairs:
         headers = list(app_headers)
