@@ -7,13 +7,15 @@ Redis client), Jinja2 and the swagger-ui-py package (the docs read their assets 
 its folder), structlog with Rich (``faceless.logging`` does its work), Alembic with
 Mako and Pygments (the embedded default migrates SQLite in a child process) and every
 other operator command; then (ADR 0028) watchfiles and pyotp, and, where Celery workers
-run the jobs, every job's code. A real ``faceless serve`` runs here, is asked a few things,
-and writes the modules it held when it exits.
+run the jobs, every job's code; on PostgreSQL, sqlite3 and its library (about 1.5 MB: the
+modules of the SQLite paths import it where those run). A real ``faceless serve`` runs here,
+is asked a few things, and writes the modules it held when it exits.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -85,17 +87,33 @@ NEVER_IN_REDIS_SERVE = (
 )
 
 
-def served_modules(tmp_path: Path, redis_url: str | None) -> set[str]:
+def served_modules(
+    tmp_path: Path,
+    redis_url: str | None,
+    database_url: str | None = None,
+    signed_in: Callable[[httpx.Client], None] | None = None,
+) -> set[str]:
+    """The modules a real serve held at exit, after a few requests; ``signed_in`` makes
+    more as the first-run admin."""
     port = free_port()
     env = serve_env(tmp_path / "var", tmp_path / "t.db", f"https://localhost:{port}")
     out = tmp_path / "modules.txt"
     env.update({"REDIS_URL": redis_url, "MODULES_OUT": str(out)})
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     argv = [sys.executable, "-c", SERVE, "serve", "--behind-proxy", "--port", str(port)]
     with ManagedProcess(argv, env=env, name="serve", log_dir=tmp_path) as process:
         process.wait_for_port(port, timeout=60)
-        base = f"http://127.0.0.1:{port}"
-        for path in ("/health", "/docs", "/openapi.json", "/api/v1/videos"):
-            httpx.get(base + path, timeout=30)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for path in ("/health", "/docs", "/openapi.json", "/api/v1/videos"):
+                http.get(path)
+            if signed_in is not None:
+                first_run = process.wait_for_line(r"Initial admin password \(shown once\): (\S+)")
+                login = {"username": "admin", "password": first_run.group(1)}
+                signed = http.post("/api/v1/auth/login", json=login)
+                assert signed.status_code == 200, signed.text
+                http.headers["Authorization"] = f"Bearer {signed.json()['access_token']}"
+                signed_in(http)
         process.stop()
     return set(out.read_text().split())
 
@@ -121,3 +139,27 @@ def test_the_redis_api_process_sends_jobs_without_celery(
     modules = served_modules(tmp_path, redis_url=redis_server.url(3))
     assert "faceless.worker.celery_queue" in modules  # its queue is the Celery one
     assert held(modules, NEVER_IN_SERVE + NEVER_IN_REDIS_SERVE) == []
+
+
+def _writes_and_reads(http: httpx.Client) -> None:
+    # The hot paths (db.fast_write, db.fast_read) and the audit sequencer, on asyncpg.
+    created = http.post("/api/v1/videos", json={"title": "Foxes"})
+    assert created.status_code == 201, created.text
+    listed = http.get("/api/v1/videos")
+    assert listed.status_code == 200, listed.text
+    assert [video["title"] for video in listed.json()["items"]] == ["Foxes"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("jobs", [pytest.param("redis", marks=pytest.mark.redis), "embedded"])
+def test_the_postgres_api_process_never_loads_sqlite(
+    tmp_path: Path, pg_url: str, jobs: str, request: pytest.FixtureRequest
+) -> None:
+    # The sqlite3 module and its library (about 1.5 MB resident) are imported only where
+    # a SQLite code path runs. PostgreSQL with Redis is the production shape.
+    redis_url = request.getfixturevalue("redis_server").url(14) if jobs == "redis" else None
+    modules = served_modules(tmp_path, redis_url, pg_url, _writes_and_reads)
+    assert "faceless.db.fast_write" in modules  # the hot write path did run
+    assert sorted(m for m in modules if m.split(".")[0] in {"sqlite3", "_sqlite3"}) == []
+    # SQLAlchemy's SQLite dialect imports aiosqlite (which imports sqlite3) only if used.
+    assert "aiosqlite" not in modules

@@ -25,10 +25,9 @@ Reads only, autocommit: never use it for a value a write depends on.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
@@ -36,6 +35,9 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faceless.db.pooled_driver import driver_connection
+
+if TYPE_CHECKING:
+    import sqlite3  # imported where SQLite runs: a PostgreSQL process never holds it
 
 Processor = Callable[[Any], Any] | None
 
@@ -172,6 +174,8 @@ class SqliteReader(_Compiler):
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
             # Opened at first use: the engine (migrations) has created the file by then.
+            import sqlite3
+
             connection = sqlite3.connect(
                 self._database,
                 timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,

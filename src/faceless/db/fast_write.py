@@ -29,12 +29,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import re
-import sqlite3
 import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import Insert, Update, event
 from sqlalchemy.engine import Dialect, Engine
@@ -44,6 +43,9 @@ from faceless.db.group_commit import GroupCommit
 from faceless.db.pooled_driver import driver_connection
 from faceless.db.single_writer import single_writer
 from faceless.db.sqlite_checkpoint import Checkpointer
+
+if TYPE_CHECKING:
+    import sqlite3  # imported where SQLite runs: a PostgreSQL process never holds it
 
 Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -173,6 +175,8 @@ class SqliteWriter(_Compiler):
         if self._connection is None:
             # The engine's pragmas (db.engine): the same file, the same rules. Opened at
             # first use, on the writing thread; only ever used under the writer lock.
+            import sqlite3
+
             connection = sqlite3.connect(
                 self._database, timeout=30, isolation_level=None, check_same_thread=False
             )

@@ -17,14 +17,16 @@ always could).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3  # imported where SQLite runs: a PostgreSQL process never holds it
 
 Statements = Sequence[tuple[str, Sequence[Any]]]
 Outcome = BaseException | None
 # Runs ``work`` on the writer's connection in one transaction (``SqliteWriter.transact``).
-Transact = Callable[[Callable[[sqlite3.Connection], list[Outcome]]], Awaitable[list[Outcome]]]
+Transact = Callable[[Callable[["sqlite3.Connection"], list[Outcome]]], Awaitable[list[Outcome]]]
 
 
 def run_group(connection: sqlite3.Connection, group: Sequence[Statements]) -> list[Outcome]:
@@ -33,6 +35,8 @@ def run_group(connection: sqlite3.Connection, group: Sequence[Statements]) -> li
         for sql, arguments in group[0]:
             connection.execute(sql, arguments)
         return [None]
+    import sqlite3
+
     outcomes: list[Outcome] = []
     for statements in group:
         connection.execute("SAVEPOINT fast_write")

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3  # imported where SQLite runs: a PostgreSQL process never holds it
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +65,8 @@ class Checkpointer:
 
     def _checkpoint(self) -> None:
         if self._connection is None:
+            import sqlite3
+
             self._connection = sqlite3.connect(
                 self._database, isolation_level=None, check_same_thread=False
             )

@@ -23,16 +23,18 @@ The statements are Core, compiled once for the engine's dialect
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from faceless.db.audit import repository
 from faceless.db.audit.repository import DriverStatements, SqliteStatements
+
+if TYPE_CHECKING:
+    import sqlite3  # for annotations only: a PostgreSQL process never holds it
 
 Links = Callable[[list[Any], int, str], tuple[list[dict[str, Any]], str]]
 
