@@ -134,7 +134,9 @@ class ServerThread:
 
     def __init__(self, server: socketserver.BaseServer) -> None:
         self._server = server
-        self.port: int = server.server_address[1]  # type: ignore[index]
+        address = server.server_address
+        assert isinstance(address, tuple)  # an internet socket's (host, port, ...)
+        self.port: int = address[1]
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
