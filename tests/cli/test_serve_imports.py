@@ -7,7 +7,7 @@ Redis client), Jinja2 and the swagger-ui-py package (the docs read their assets 
 its folder), structlog with Rich (``faceless.logging`` does its work), Alembic with
 Mako and Pygments (the embedded default migrates SQLite in a child process) and every
 other operator command; then (ADR 0028) watchfiles and pyotp, and, where Celery workers
-run the jobs, every job's code; on PostgreSQL, sqlite3 and its library (about 1.5 MB: the
+run the jobs, every job's code; on PostgreSQL, sqlite3 and its library (about 1 MB: the
 modules of the SQLite paths import it where those run). A real ``faceless serve`` runs here,
 is asked a few things, and writes the modules it held when it exits.
 """
@@ -155,7 +155,7 @@ def _writes_and_reads(http: httpx.Client) -> None:
 def test_the_postgres_api_process_never_loads_sqlite(
     tmp_path: Path, pg_url: str, jobs: str, request: pytest.FixtureRequest
 ) -> None:
-    # The sqlite3 module and its library (about 1.5 MB resident) are imported only where
+    # The sqlite3 module and its library (about 1 MB resident) are imported only where
     # a SQLite code path runs. PostgreSQL with Redis is the production shape.
     redis_url = request.getfixturevalue("redis_server").url(14) if jobs == "redis" else None
     modules = served_modules(tmp_path, redis_url, pg_url, _writes_and_reads)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
-_TURNS: WeakKeyDictionary[Engine, asyncio.Semaphore] = WeakKeyDictionary()
+_TURNS: WeakKeyDictionary[Engine, asyncio.Semaphore | None] = WeakKeyDictionary()
 
 
 @asynccontextmanager
@@ -50,14 +50,18 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Any]:
 
 
 def _turns(engine: AsyncEngine) -> asyncio.Semaphore | None:
-    """The engine's line, as wide as its pool; None for a pool nobody waits for."""
-    pool = engine.pool
-    if not isinstance(pool, QueuePool):
-        return None
-    turns = _TURNS.get(engine.sync_engine)
-    if turns is None:
-        turns = _TURNS[engine.sync_engine] = asyncio.Semaphore(pool.size())
-    return turns
+    """The engine's line, as wide as its pool; None for a pool nobody waits for.
+
+    Decided once per engine: every hot checkout asks.
+    """
+    sync_engine = engine.sync_engine
+    try:
+        return _TURNS[sync_engine]
+    except KeyError:
+        pool = sync_engine.pool
+        turns = asyncio.Semaphore(pool.size()) if isinstance(pool, QueuePool) else None
+        _TURNS[sync_engine] = turns
+        return turns
 
 
 def connection_intact(exc: BaseException) -> bool:

@@ -32,7 +32,7 @@ class ResponseEdgeMiddleware:
     """The edge of an app; ``policy=None, counted=False``: only the id and the access log
     (the plain-HTTP redirect app, which writes its own headers and has no routes)."""
 
-    def __init__(self, app: ASGIApp, *, policy: HeaderPolicy | None, counted: bool = True) -> None:
+    def __init__(self, app: ASGIApp, *, policy: HeaderPolicy | None, counted: bool) -> None:
         self.app = app
         self.counter = RequestCounter() if counted else None
         self._plain = list(policy.for_scheme("http")) if policy else []
