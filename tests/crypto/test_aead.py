@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from faceless.crypto.aead import ColumnCipher, DecryptionError, envelope_kid, is_envelope
+from faceless.crypto.aead import (
+    OPENED_ENTRIES,
+    OPENED_MAX_CHARS,
+    ColumnCipher,
+    DecryptionError,
+    envelope_kid,
+    is_envelope,
+)
 from faceless.crypto.hashing import BlindIndex, normalise
 from faceless.crypto.keys import parse_keyring
 
@@ -121,3 +128,77 @@ def test_blind_index_is_keyed_normalised_and_rotatable() -> None:
     old_index = one.compute("ed@example.com")
     assert both.compute("ed@example.com") != old_index
     assert both.candidates("ed@example.com") == [both.compute("ed@example.com"), old_index]
+
+
+class _CountingAead:
+    """The cipher's AESGCM for one key, counting the decryptions it is asked for."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.decrypted = inner, 0
+
+    def encrypt(self, *args: Any) -> bytes:
+        return bytes(self.inner.encrypt(*args))
+
+    def decrypt(self, *args: Any) -> bytes:
+        self.decrypted += 1
+        return bytes(self.inner.decrypt(*args))
+
+
+def _counted(cipher: ColumnCipher) -> _CountingAead:
+    counting = _CountingAead(cipher._ciphers["kid1"])
+    cipher._ciphers["kid1"] = counting  # type: ignore[assignment]
+    return counting
+
+
+def test_a_value_opened_before_is_not_decrypted_again() -> None:
+    cipher = ColumnCipher(RING1)
+    aead = _counted(cipher)
+    sealed = cipher.seal("read on every page", **WHERE)
+    assert [cipher.open(sealed, **WHERE) for _ in range(5)] == ["read on every page"] * 5
+    assert aead.decrypted == 1
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"table": "videos", "column": "script", "row_id": uuid.uuid4()},
+        {"table": "videos", "column": "description", "row_id": ROW},
+        {"table": "jobs", "column": "script", "row_id": ROW},
+    ],
+    ids=["other-row", "other-column", "other-table"],
+)
+def test_a_remembered_value_is_still_bound_to_its_place(where: dict[str, Any]) -> None:
+    cipher = ColumnCipher(RING1)
+    sealed = cipher.seal("row bound", **WHERE)
+    assert cipher.open(sealed, **WHERE) == "row bound"
+    with pytest.raises(DecryptionError, match="authentication failed"):
+        cipher.open(sealed, **where)
+    body = sealed.split(":", 2)[2]
+    flipped = "v1:kid1:" + body[:-3] + ("A" if body[-3] != "A" else "B") + body[-2:]
+    with pytest.raises(DecryptionError, match="authentication failed"):
+        cipher.open(flipped, **WHERE)
+    assert cipher.open(sealed, **WHERE) == "row bound"
+
+
+def test_what_a_cipher_remembers_is_bounded() -> None:
+    cipher = ColumnCipher(RING1)
+    aead = _counted(cipher)
+    rows = [uuid.uuid4() for _ in range(OPENED_ENTRIES + 10)]
+    sealed = [
+        cipher.seal(f"script {i}", table="videos", column="script", row_id=r)
+        for i, r in enumerate(rows)
+    ]
+    for value, row in zip(sealed, rows, strict=True):
+        cipher.open(value, table="videos", column="script", row_id=row)
+    assert len(cipher._opened) == OPENED_ENTRIES
+    assert aead.decrypted == OPENED_ENTRIES + 10
+    cipher.open(sealed[-1], table="videos", column="script", row_id=rows[-1])  # kept
+    assert aead.decrypted == OPENED_ENTRIES + 10
+    cipher.open(sealed[0], table="videos", column="script", row_id=rows[0])  # the oldest went
+    assert aead.decrypted == OPENED_ENTRIES + 11
+
+    long = cipher.seal("x" * (OPENED_MAX_CHARS + 1), **WHERE)
+    for _ in range(3):
+        assert cipher.open(long, **WHERE) == "x" * (OPENED_MAX_CHARS + 1)
+    assert aead.decrypted == OPENED_ENTRIES + 14  # too long to keep: opened each time
+    assert "x" * 100 not in repr(cipher)

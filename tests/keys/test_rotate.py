@@ -244,3 +244,28 @@ def test_cli_rotate_reports_counts(database_url: str, tmp_path: Path) -> None:
             "videos.script",
         )
     ]
+
+
+async def test_a_retired_key_stops_reads_at_once_though_its_values_were_opened(
+    settings: Settings,
+) -> None:
+    """What a cipher remembers (ADR 0030) goes with its keyring: after ``secrets reload``
+    drops kid1, a value under kid1 that was read a moment ago is refused, not served."""
+    old, new = _key("kid1"), _key("kid2")
+    write_data_keys(settings, old)
+    async with running_app(settings) as (services, client):
+        admin = await Accounts(services, client).headers("root", Role.ADMIN)
+        seeded: Seeded = await seed(services, client, admin)
+        writer = await client.post(
+            "/api/v1/auth/login", json={"username": "writera", "password": PASSWORD}
+        )
+        auth = {"Authorization": f"Bearer {writer.json()['access_token']}"}
+        for _ in range(2):
+            listing = await client.get("/api/v1/videos", headers=auth)
+            assert listing.status_code == 200, listing.text
+            assert sorted(v["script"] for v in listing.json()["items"]) == sorted(seeded.scripts)
+
+        write_data_keys(settings, new)
+        services.reload_secrets()
+        with pytest.raises(DecryptionError, match="'kid1' is not in the keyring"):
+            await client.get("/api/v1/videos", headers=auth)

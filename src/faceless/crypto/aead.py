@@ -17,12 +17,17 @@ Design:
   opens. Rotation re-seals values whose kid is not the current one.
 * Every failure raises :class:`DecryptionError`, naming table, column and row, never
   key material or plaintext.
+* Opening is a pure function of the envelope and its place, so each cipher remembers
+  the values it opened last (ADR 0030): a hit needs the same envelope *and* the same
+  table, column and row, and a cipher is rebuilt with its keyring, so a moved, edited
+  or retired value is still refused.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,6 +47,10 @@ _PREFIX_LENGTH = len(PREFIX)
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 _MALFORMED = "malformed envelope"
 _AEAD_PURPOSE = b"faceless/column-aead/v1"
+# What a cipher remembers of the values it opened (ADR 0030): at most this many, none
+# longer than this many characters, so at most a few MB whatever the column holds.
+OPENED_ENTRIES = 1024
+OPENED_MAX_CHARS = 4096
 
 
 class DecryptionError(Exception):
@@ -93,6 +102,10 @@ class ColumnCipher:
 
     keyring: Keyring
     _ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+    # (envelope, table, column, row id) -> plaintext, oldest first; never in a repr.
+    _opened: dict[tuple[str, str, str, object], str] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         ciphers = {
@@ -114,8 +127,27 @@ class ColumnCipher:
         return f"{PREFIX}{kid}:{body}"
 
     def open(self, envelope: str, *, table: str, column: str, row_id: object) -> str:
-        # On every row of every read (twenty per list page): no closures, no layers of
-        # the base64 module, just the checks and the decryption.
+        # On every row of every read (twenty per list page), and the same rows come back
+        # page after page: a value opened before is one lookup.
+        place = (envelope, table, column, row_id)
+        opened = self._opened.get(place)
+        if opened is None:
+            opened = self._decrypt(envelope, table, column, row_id)
+            self._remember(place, opened)
+        return opened
+
+    def _remember(self, place: tuple[str, str, str, object], plaintext: str) -> None:
+        if len(plaintext) > OPENED_MAX_CHARS:
+            return
+        opened = self._opened
+        if len(opened) >= OPENED_ENTRIES:
+            # The oldest goes (insertion order). Another thread may be doing the same.
+            with contextlib.suppress(StopIteration, RuntimeError, KeyError):
+                del opened[next(iter(opened))]
+        opened[place] = plaintext
+
+    def _decrypt(self, envelope: str, table: str, column: str, row_id: object) -> str:
+        # No closures, no layers of the base64 module, just the checks and the decryption.
         if not envelope.startswith(PREFIX):
             raise DecryptionError(table, column, row_id, "the value is not an encrypted envelope")
         kid, sep, body = envelope[_PREFIX_LENGTH:].partition(":")
