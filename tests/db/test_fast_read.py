@@ -11,8 +11,10 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import Integer, bindparam, event, func, literal_column, select
+from sqlalchemy import Integer, bindparam, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from faceless.db import pooled_driver
 from faceless.db.engine import create_engine
 from faceless.db.fast_read import AsyncpgReader
 from faceless.models import Role, Video
@@ -79,7 +81,7 @@ async def test_a_connection_lost_under_a_read_is_not_handed_out_again(
 
 @pytest.mark.postgres
 async def test_hot_reads_get_pooled_connections_in_the_order_they_asked(
-    pg_cluster: PostgresCluster,
+    pg_cluster: PostgresCluster, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """More readers than connections, each asking again as soon as it is served (as
     clients under load do): nobody is overtaken by a later asker."""
@@ -88,7 +90,15 @@ async def test_hot_reads_get_pooled_connections_in_the_order_they_asked(
     asking: ContextVar[int] = ContextVar("asking", default=-1)
     asked: list[int] = []
     served: list[int] = []
-    event.listen(engine.sync_engine, "checkout", lambda *_: served.append(asking.get()))
+    take = pooled_driver._Line.take
+
+    async def served_in_turn(line: pooled_driver._Line, engine: AsyncEngine) -> Any:
+        # The moment a reader gets a connection, from the pool or kept by the line.
+        taken = await take(line, engine)
+        served.append(asking.get())
+        return taken
+
+    monkeypatch.setattr(pooled_driver._Line, "take", served_in_turn)
     turn = itertools.count()
 
     def sleep() -> Any:
