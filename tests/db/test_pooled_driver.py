@@ -145,7 +145,7 @@ async def test_release_kept_returns_what_the_line_keeps(engine: AsyncEngine) -> 
     await entered.wait()
     assert await read_once(engine) == 1  # the line was busy (the holder): this one is kept
     assert engine.sync_engine.pool.checkedout() == 2
-    await release_kept(engine)  # as the reader's close does before the engine is disposed
+    await release_kept(engine)  # as Runtime.close does before disposing of the engine
     assert engine.sync_engine.pool.checkedout() == 1  # the holder's, still in use
     leave.set()
     await held

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -141,9 +140,7 @@ class ColumnCipher:
             return
         opened = self._opened
         if len(opened) >= OPENED_ENTRIES:
-            # The oldest goes (insertion order). Another thread may be doing the same.
-            with contextlib.suppress(StopIteration, RuntimeError, KeyError):
-                del opened[next(iter(opened))]
+            del opened[next(iter(opened))]  # the oldest (insertion order)
         opened[place] = plaintext
 
     def _decrypt(self, envelope: str, table: str, column: str, row_id: object) -> str:

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from faceless.db.pooled_driver import driver_connection, release_kept
+from faceless.db.pooled_driver import driver_connection
 
 if TYPE_CHECKING:
     import sqlite3  # imported where SQLite runs: a PostgreSQL process never holds it
@@ -141,8 +141,7 @@ class AsyncpgReader(_Compiler):
         return _rows(compiled, records)
 
     async def close(self) -> None:
-        # Before the engine is disposed of: what the hot paths keep goes back to its pool.
-        await release_kept(self._engine)
+        return None
 
 
 class EngineReader(_Compiler):

@@ -46,7 +46,7 @@ class _Line:
     """The hot paths' line for one engine: its turns and the connections it keeps."""
 
     turns: asyncio.Semaphore | None  # None: a pool nobody waits for (SQLite's)
-    width: int  # connections the line may hold; 0: it keeps none
+    keeps_within: int  # keeps a connection only while holding at most this many; 0: never
     in_line: int = 0  # hot paths waiting for a turn or holding one
     held: int = 0  # connections taken from the pool and not given back yet
     kept: list[tuple[Any, float]] = field(default_factory=list)  # (connection, taken at)
@@ -59,12 +59,13 @@ class _Line:
         return pooled, time.monotonic()
 
     async def give_back(self, pooled: Any, taken_at: float, *, intact: bool) -> None:
-        # Kept only for another hot path already in line, never beyond the line's width
-        # (a checkout racing a give-back can overshoot it by one) nor past its tenure.
+        # Kept only for another hot path already in line, never while the line holds more
+        # than its width (a checkout racing a give-back can overshoot it by one), nor
+        # past its tenure.
         if (
             intact
             and self.in_line > 1
-            and self.held <= self.width
+            and self.held <= self.keeps_within
             and time.monotonic() - taken_at < TENURE_SECONDS
         ):
             self.kept.append((pooled, taken_at))
@@ -133,9 +134,9 @@ def _line(engine: AsyncEngine) -> _Line:
             size = pool.size()
             reserve = max(1, size // 4) if size > 1 else 0
             width = size - reserve
-            line = _Line(asyncio.Semaphore(width), width=width if reserve else 0)
+            line = _Line(asyncio.Semaphore(width), keeps_within=width if reserve else 0)
         else:
-            line = _Line(None, width=0)
+            line = _Line(None, keeps_within=0)
         _LINES[sync_engine] = line
         return line
 

@@ -30,6 +30,7 @@ from faceless.db.audit.sequencer import chain_pending, sequencer_for
 from faceless.db.encryption import DataProtection, bind_data_protection
 from faceless.db.engine import create_engine
 from faceless.db.fast_read import FastReader, create_fast_reader
+from faceless.db.pooled_driver import release_kept
 from faceless.db.session import create_sessionmaker
 from faceless.health.service import ReadinessCache
 from faceless.publishing import Publisher, create_publisher
@@ -145,6 +146,9 @@ class Runtime:
         await sequencer_for(self.engine).idle()
         await self.principal_generation.close()
         await self.fast_reader.close()
+        # Connections the hot reads and writes keep (ADR 0031) are checked out: back to
+        # the pool before it is disposed of.
+        await release_kept(self.engine)
         await self.engine.dispose()
 
 
