@@ -51,6 +51,7 @@ bench: install system-deps ## Every benchmark, each printing its comparison tabl
 	$(PY) bench/analyzer_bench.py
 	$(PY) bench/data_path_bench.py --extra $(if $(BASELINE),--baseline $(BASELINE))
 	$(PY) bench/metrics_bench.py
+	$(PY) bench/rss_floor_bench.py
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache
