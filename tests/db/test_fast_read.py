@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import uuid
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from faceless.db import pooled_driver
 from faceless.db.engine import create_engine
-from faceless.db.fast_read import AsyncpgReader
+from faceless.db.fast_read import AsyncpgReader, SqliteReader, create_fast_reader
 from faceless.models import Role, Video
 from faceless.runtime.container import Runtime
 from tests.conftest import Accounts
@@ -45,6 +46,25 @@ async def test_rows_match_sqlalchemy_for_every_video_column(
     # Compiled once: a second read with other values uses the same statement.
     again = await services.fast_reader.read("test.video", build, {"video_id": uuid.uuid4()})
     assert again == []
+
+
+async def test_a_sqlite_read_lets_waiting_callbacks_run_first(tmp_path: Path) -> None:
+    """A request on SQLite suspends at its read, as on a network database: what already
+    waits on the loop runs before the statement (a loop whose requests never suspend
+    served connections in bursts, some waiting several bursts under load)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'turn.db'}")
+    reader = create_fast_reader(engine)
+    assert isinstance(reader, SqliteReader)
+    order: list[str] = []
+    try:
+        asyncio.get_running_loop().call_soon(order.append, "waiting callback")
+        rows = await reader.read("test.turn", lambda: select(literal_column("1").label("one")), {})
+        order.append("read")
+    finally:
+        await reader.close()
+        await engine.dispose()
+    assert rows == [{"one": 1}]
+    assert order == ["waiting callback", "read"]
 
 
 @pytest.mark.postgres

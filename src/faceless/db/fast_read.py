@@ -18,13 +18,15 @@ all the time go through :class:`FastReader` instead:
   event loop's thread. A read of a page takes a fraction of a millisecond, less than
   handing it to a thread and back (what aiosqlite does for every call); WAL mode never
   makes a reader wait for a writer, and a short busy timeout bounds the rare wait for
-  a checkpoint.
+  a checkpoint. The read still gives the loop one turn first, as a network read would
+  (see ``SqliteReader.read``).
 
 Reads only, autocommit: never use it for a value a write depends on.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -190,6 +192,12 @@ class SqliteReader(_Compiler):
         self, key: str, build: Callable[[], Select[Any]], values: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         compiled = self.compiled(key, build)
+        # One turn of the loop first, as a network database's read takes. Without it a
+        # request on SQLite never suspends: under load the loop serves connections in
+        # bursts and some wait several bursts. Measured at 32 connections (the list,
+        # five runs each): p99 36-205 ms (median 61) instead of 142-683 (median 293),
+        # and 10 to 20 % more requests served.
+        await asyncio.sleep(0)
         cursor = self._connect().execute(compiled.sql, _arguments(compiled, values))
         try:
             return _rows(compiled, cursor.fetchall())
