@@ -62,6 +62,7 @@ from data_path_setup import (  # noqa: E402
     production_cluster,
     production_env,
     rss_mb,
+    warm,
 )
 from our_server import FACELESS  # noqa: E402
 from references import seed_python, start_seed, start_uvicorn  # noqa: E402
@@ -168,10 +169,7 @@ def start_ours(stack: contextlib.ExitStack, args: argparse.Namespace, work: Path
 
 
 def _warm_rss(process: ManagedProcess, base: str, paths: Sequence[str]) -> float:
-    with httpx.Client(base_url=base, timeout=30) as http:
-        for _ in range(20):
-            for path in paths:
-                http.get(path)
+    warm(base, paths)
     return rss_mb(process.pid)
 
 

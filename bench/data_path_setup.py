@@ -28,7 +28,7 @@ import sys
 import tempfile
 import time
 import wave
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,14 +79,28 @@ class OurServer:
     idle_rss_mb: float
 
 
-def rss_mb(pid: int | None) -> float:
-    """Resident memory of one process (VmRSS), in MB; NaN once it is gone."""
+def status_mb(pid: int | None, field: str) -> float:
+    """One memory field of ``/proc/PID/status`` (VmRSS, RssAnon, ...), in MB; NaN once
+    the process is gone."""
     with contextlib.suppress(OSError, TypeError):
         status = Path(f"/proc/{pid}/status").read_text()
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        match = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
         if match:
             return int(match.group(1)) / 1024
     return float("nan")
+
+
+def rss_mb(pid: int | None) -> float:
+    """Resident memory of one process (VmRSS), in MB; NaN once it is gone."""
+    return status_mb(pid, "VmRSS")
+
+
+def warm(base: str, paths: Sequence[str]) -> None:
+    """20 rounds of GETs of ``paths``, each a 2xx: what every idle RSS is read after."""
+    with httpx.Client(base_url=base, timeout=60) as http:
+        for _ in range(20):
+            for path in paths:
+                http.get(path).raise_for_status()
 
 
 def production_cluster(*, fsync: bool) -> PostgresCluster:

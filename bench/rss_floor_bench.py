@@ -18,14 +18,11 @@ mapped in), so what the application adds is ours minus the floor. Everything lis
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-from data_path_setup import launch, production_cluster, production_env
+from data_path_setup import launch, production_cluster, production_env, status_mb, warm
 from our_server import FACELESS
 from references import start_uvicorn
 
@@ -35,18 +32,7 @@ FIELDS = ("VmRSS", "RssAnon", "RssFile")
 
 
 def memory_mb(pid: int) -> dict[str, float]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return {
-        name: int(re.search(rf"^{name}:\s+(\d+) kB", status, re.MULTILINE).group(1)) / 1024  # type: ignore[union-attr]
-        for name in FIELDS
-    }
-
-
-def warm(base: str, paths: Sequence[str], headers: dict[str, str] | None = None) -> None:
-    with httpx.Client(base_url=base, timeout=60, headers=headers) as http:
-        for _ in range(20):
-            for path in paths:
-                http.get(path).raise_for_status()
+    return {name: status_mb(pid, name) for name in FIELDS}
 
 
 def main() -> None:
