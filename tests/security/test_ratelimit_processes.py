@@ -24,9 +24,10 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -41,6 +42,8 @@ FACELESS = str(Path(sys.executable).with_name("faceless"))
 REDIS_DB = 11
 LOGIN = "/api/v1/auth/login"
 
+T = TypeVar("T")
+
 
 @dataclass
 class Cluster:
@@ -51,6 +54,13 @@ class Cluster:
 
     def output(self) -> str:
         return "\n".join(p.output() for p in self.processes)
+
+    def report(self) -> str:
+        """Each process: running or its exit code, and the end of what it printed."""
+        return "\n".join(
+            f"--- {p.name} (pid {p.pid}, exit code {p.returncode}):\n{p.output()[-3000:]}"
+            for p in self.processes
+        )
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +127,9 @@ def cluster(
 async def clients(cluster: Cluster) -> AsyncIterator[dict[str, list[httpx.AsyncClient]]]:
     """Per source address, one client per process."""
     made: dict[str, list[httpx.AsyncClient]] = {}
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    # uvicorn closes a connection idle for 5 s, httpx keeps one 5 s by default: a request
+    # sent in that last instant would meet the close (nginx's keep-alive is below 5 s too).
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=2)
     for n in range(1, 9):
         address = f"127.0.0.{n}"
         made[address] = [
@@ -155,6 +167,22 @@ async def admin_token(cluster: Cluster, http: httpx.AsyncClient) -> dict[str, st
     return bearer(await admin_tokens(cluster, http))
 
 
+async def answers(cluster: Cluster, requests: Iterable[Awaitable[T]]) -> list[T]:
+    """Every request's outcome; a connection that ended unanswered fails with the servers' logs.
+
+    A bare ``gather`` would raise the first transport error alone, without saying which
+    process dropped the connection or what it logged.
+    """
+    outcomes = await asyncio.gather(*requests, return_exceptions=True)
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    if errors:
+        pytest.fail(
+            f"{len(errors)} of {len(outcomes)} requests got no answer, e.g. {errors[0]!r}\n"
+            + cluster.report()
+        )
+    return [o for o in outcomes if not isinstance(o, BaseException)]
+
+
 def assert_no_500(responses: list[httpx.Response], cluster: Cluster) -> None:
     bad = [r for r in responses if r.status_code >= 500 and r.status_code != 503]
     assert not bad, [(r.status_code, r.text) for r in bad] + [cluster.output()[-4000:]]
@@ -177,7 +205,7 @@ async def test_200_concurrent_logins_from_one_ip_give_exactly_five(
             return response
 
     started = time.perf_counter()
-    responses = await asyncio.gather(*(attempt(n) for n in range(200)))
+    responses = await answers(cluster, (attempt(n) for n in range(200)))
     elapsed = time.perf_counter() - started
     statuses = Counter(r.status_code for r in responses)
     print(f"\n200 concurrent logins over 4 processes in {elapsed:.2f} s: {dict(statuses)}")
@@ -208,8 +236,8 @@ async def test_a_user_budget_is_exact_across_processes(
     auth = bearer(response.json())
     # The user's 60/minute videos budget, spent from two IPs at once over four processes.
     pool = clients["127.0.0.2"] + clients["127.0.0.3"]
-    responses = await asyncio.gather(
-        *(pool[n % len(pool)].get("/api/v1/videos", headers=auth) for n in range(150))
+    responses = await answers(
+        cluster, (pool[n % len(pool)].get("/api/v1/videos", headers=auth) for n in range(150))
     )
     assert_no_500(responses, cluster)
     statuses = Counter(r.status_code for r in responses)
@@ -250,7 +278,7 @@ async def _fail_modes(
         )
         for http in clients[:2]
     ]
-    results = await asyncio.gather(*health, *logins, *refreshes, *videos, *analyses)
+    results = await answers(cluster, [*health, *logins, *refreshes, *videos, *analyses])
     assert_no_500([r for r, _ in results], cluster)
     n = len(clients)
     health_r, login_r = results[:n], results[n : 2 * n]
