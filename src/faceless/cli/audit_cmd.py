@@ -12,7 +12,7 @@ from faceless.db.audit.head_export import ExportResult, HeadSigner, Outcome, exp
 from faceless.db.audit.sequencer import chain_pending
 from faceless.db.audit.verify import ChainReport, verify_chain
 from faceless.db.session import transaction
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.settings import Settings, load_settings
 
 # Failures only the off-database export can reveal, or that concern the export itself.
@@ -23,8 +23,7 @@ app = typer.Typer(no_args_is_help=True, help="The audit trail.")
 
 async def _verify(settings: Settings) -> tuple[int, ChainReport]:
     """Chain what a stopped process left in the inbox, then verify: (chained, report)."""
-    runtime = build_runtime(settings)
-    try:
+    async with command_runtime(settings) as runtime:
         chained = await chain_pending(runtime.engine)
         async with transaction(runtime.sessions) as session:
             report = await verify_chain(
@@ -33,21 +32,16 @@ async def _verify(settings: Settings) -> tuple[int, ChainReport]:
                 keyring=runtime.data_protection.cipher.keyring,
             )
         return chained, report
-    finally:
-        await runtime.engine.dispose()
 
 
 async def _export(settings: Settings, *, force: bool) -> ExportResult:
-    runtime = build_runtime(settings)
-    try:
+    async with command_runtime(settings) as runtime:
         return await export_head(
             runtime.read_sessions,
             HeadSigner(runtime.data_protection.cipher.keyring),
             settings.audit_head_file,
             force=force,
         )
-    finally:
-        await runtime.engine.dispose()
 
 
 @app.command("verify")

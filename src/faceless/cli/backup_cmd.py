@@ -14,7 +14,7 @@ from faceless.backup.restore import reanchor_audit, restore_backup
 from faceless.backup.service import create_backup
 from faceless.crypto.keys import Keyring, KeyringError, parse_keyring
 from faceless.db.audit.head_export import ExportResult, HeadSigner, Outcome
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.secrets import SecretsConfigError
 from faceless.secrets.loading import load_secrets
 from faceless.secrets.validation import SecretsInvalidError
@@ -78,8 +78,7 @@ def verify(file: Annotated[Path, typer.Argument(help="The backup file")]) -> Non
 
 
 async def _reanchor(settings: Settings, backup: Path) -> ExportResult:
-    runtime = build_runtime(settings)
-    try:
+    async with command_runtime(settings) as runtime:
         return await reanchor_audit(
             sessions=runtime.sessions,
             read_sessions=runtime.read_sessions,
@@ -87,8 +86,6 @@ async def _reanchor(settings: Settings, backup: Path) -> ExportResult:
             head_file=settings.audit_head_file,
             backup=backup,
         )
-    finally:
-        await runtime.engine.dispose()
 
 
 @app.command("restore")

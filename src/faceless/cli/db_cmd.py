@@ -7,18 +7,15 @@ import asyncio
 import typer
 
 from faceless.db.verify.runner import Check, Status, format_check, run_checks
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Database hardening checks.")
 
 
 async def _verify(settings: Settings) -> list[Check]:
-    runtime = build_runtime(settings)
-    try:
+    async with command_runtime(settings) as runtime:
         return await run_checks(runtime)
-    finally:
-        await runtime.engine.dispose()
 
 
 @app.command("verify")

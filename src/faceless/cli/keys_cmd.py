@@ -8,20 +8,17 @@ from typing import Annotated
 import typer
 
 from faceless.keys.service import RotationReport, rotate_data_keys
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Data encryption keys (DATA_ENCRYPTION_KEY).")
 
 
 async def _rotate(settings: Settings, batch_size: int) -> RotationReport:
-    runtime = build_runtime(settings)
-    try:
+    async with command_runtime(settings) as runtime:
         return await rotate_data_keys(
             runtime.sessions, runtime.data_protection, batch_size=batch_size
         )
-    finally:
-        await runtime.engine.dispose()
 
 
 def format_report(report: RotationReport) -> str:

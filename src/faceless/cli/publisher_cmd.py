@@ -18,7 +18,7 @@ from faceless.cli.preflight import require_valid_secrets
 from faceless.db.session import transaction
 from faceless.publishing.check import CheckResult, check_publisher
 from faceless.publishing.credentials import CredentialsError, parse_credentials, set_credentials
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True, help="Publishing accounts and their credentials.")
@@ -31,14 +31,10 @@ class Provider(StrEnum):
 
 
 async def _store(settings: Settings, provider: str, account: str, values: dict[str, str]) -> None:
-    runtime = build_runtime(settings)
-    try:
-        async with transaction(runtime.sessions) as session:
-            await set_credentials(
-                session, provider=provider, account=account, values=values, actor_id=None, ctx=None
-            )
-    finally:
-        await runtime.engine.dispose()
+    async with command_runtime(settings) as runtime, transaction(runtime.sessions) as session:
+        await set_credentials(
+            session, provider=provider, account=account, values=values, actor_id=None, ctx=None
+        )
 
 
 def _read_document() -> str:
@@ -73,11 +69,8 @@ def set_credentials_cmd(
 
 
 async def _check(settings: Settings) -> CheckResult:
-    runtime = build_runtime(settings)
-    try:
+    async with command_runtime(settings) as runtime:
         return await check_publisher(settings, runtime.sessions, runtime.publisher)
-    finally:
-        await runtime.engine.dispose()
 
 
 @app.command("check")

@@ -33,7 +33,7 @@ async def _database(settings: Settings) -> list[Check] | str:
     try:
         return await run_checks(runtime)
     finally:
-        await runtime.engine.dispose()
+        await runtime.close()
 
 
 def _local(settings: Settings) -> LocalInputs:

@@ -52,7 +52,7 @@ from faceless.db.engine import is_sqlite
 from faceless.db.session import transaction
 from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
 from faceless.security.http_bounds import FD_RESERVE, BoundedHttp, RequestBounds, open_file_limit
 from faceless.security.passwords import PasswordHashing
@@ -69,12 +69,8 @@ _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 async def _first_run(settings: Settings) -> str | None:
-    runtime = build_runtime(settings)
-    try:
-        async with transaction(runtime.sessions) as session:
-            return await bootstrap_admin(session, PasswordHashing(1))
-    finally:
-        await runtime.engine.dispose()
+    async with command_runtime(settings) as runtime, transaction(runtime.sessions) as session:
+        return await bootstrap_admin(session, PasswordHashing(1))
 
 
 # Alembic, Mako and Pygments (about 12 MB) would stay resident in the API process for

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from faceless.db.session import transaction
 from faceless.errors import ProblemError, ValidationProblemError
 from faceless.models import Role
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.settings import Settings, load_settings
 from faceless.users.schemas import UserCreate
 from faceless.users.service import create_user
@@ -21,13 +21,10 @@ app = typer.Typer(no_args_is_help=True, help="Manage user accounts.")
 
 
 async def _create(settings: Settings, data: UserCreate) -> str:
-    runtime = build_runtime(settings)
-    try:
+    async with command_runtime(settings) as runtime:
         async with transaction(runtime.sessions) as session:
             user = await create_user(session, runtime.passwords, data=data, actor=None, ctx=None)
         return str(user.id)
-    finally:
-        await runtime.engine.dispose()
 
 
 @app.command("create")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -205,6 +205,22 @@ def build_runtime(settings: Settings, *, jobs: JobRegistry | None = None) -> Run
     bind_data_protection(runtime.read_sessions, data_protection)
     runtime.queue = _queue(runtime)
     return runtime
+
+
+@contextlib.asynccontextmanager
+async def command_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """A runtime for one CLI command, closed as a server closes its own.
+
+    Disposing of the engine alone, as the commands did, left ``asyncio.run`` to cancel
+    the audit sequencer mid-transaction (SQLAlchemy's pool logged the cancelled reset as
+    an error, and the command's events waited for the next start to be chained) and the
+    hot path's kept connections checked out.
+    """
+    runtime = build_runtime(settings)
+    try:
+        yield runtime
+    finally:
+        await runtime.close()
 
 
 def _principal_generation(settings: Settings) -> RedisGeneration | FileGeneration:
