@@ -3,6 +3,8 @@ tokens stop at once; in-process through ``reload_secrets`` and in a real server 
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -14,6 +16,7 @@ from typer.testing import CliRunner
 
 from faceless.cli.main import app as cli
 from faceless.models import Role
+from faceless.secrets.reload import pid_file, read_pid
 from faceless.settings import Settings
 from tests.conftest import Accounts, running_app
 from tests.fixtures.ports import free_port
@@ -96,12 +99,11 @@ def test_the_current_key_cannot_be_retired(settings: Settings) -> None:
     assert "--retire" in steps.stdout and "REFRESH_TOKEN_SECONDS" in steps.stdout
 
 
-@pytest.mark.timeout(180)
-def test_sighup_reloads_a_running_server(tmp_path: Path) -> None:
-    var = tmp_path / "var"
-    env = {
+def serve_env(tmp_path: Path) -> dict[str, str | None]:
+    """The embedded default with file secrets, in ``tmp_path``."""
+    return {
         "FACELESS_ENV": "development",
-        "FACELESS_VAR_DIR": str(var),
+        "FACELESS_VAR_DIR": str(tmp_path / "var"),
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'app.db'}",
         "SECRETS_BACKENDS": "files",
         "SECRETS_DIR": None,
@@ -109,8 +111,17 @@ def test_sighup_reloads_a_running_server(tmp_path: Path) -> None:
         "TRUSTED_PROXIES": "127.0.0.1",
         "RATE_LIMITS": "login=1000/minute",
     }
+
+
+def serve_argv(port: int) -> list[str]:
+    return [FACELESS, "serve", "--behind-proxy", "--host", "127.0.0.1", "--port", str(port)]
+
+
+@pytest.mark.timeout(180)
+def test_sighup_reloads_a_running_server(tmp_path: Path) -> None:
+    env = serve_env(tmp_path)
     port = free_port()
-    argv = [FACELESS, "serve", "--behind-proxy", "--host", "127.0.0.1", "--port", str(port)]
+    argv = serve_argv(port)
     with ManagedProcess(argv, env=env, name="serve-sighup", log_dir=tmp_path) as server:
         match = server.wait_for_line(r"Initial admin password \(shown once\): (\S+)", timeout=60)
         password = match.group(1)
@@ -136,3 +147,26 @@ def test_sighup_reloads_a_running_server(tmp_path: Path) -> None:
             me = http.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {first}"})
             assert me.status_code == 200  # the old key is still in the ring
         assert server.is_running  # SIGHUP reloaded; it did not end the process
+
+
+@pytest.mark.timeout(180)
+def test_a_sighup_while_the_server_starts_neither_ends_it_nor_is_lost(tmp_path: Path) -> None:
+    """`faceless secrets reload` may signal the pid file's process while the app is still
+    starting (the file comes first): SIGHUP's default action used to end it there."""
+    env = serve_env(tmp_path)
+    port = free_port()
+    pid_path = pid_file(tmp_path / "var")
+    with ManagedProcess(
+        serve_argv(port), env=env, name="serve-early-hup", log_dir=tmp_path
+    ) as server:
+        deadline = time.monotonic() + 60
+        while read_pid(pid_path) is None and server.is_running() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert read_pid(pid_path) == server.pid, server.output()
+        os.kill(server.pid, signal.SIGHUP)
+        server.wait_for_port(port, timeout=60)
+        # Answered once the app could: before it, the signal was remembered, not dropped.
+        server.wait_for_line(r'"event": "secrets\.reloaded"', timeout=30)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+            assert http.get("/health").status_code == 200
+        assert server.is_running(), server.output()

@@ -53,7 +53,7 @@ from faceless.db.session import transaction
 from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
 from faceless.runtime.container import command_runtime
-from faceless.secrets.reload import pid_file, remove_pid_file, write_pid_file
+from faceless.secrets.reload import defer_sighup, pid_file, remove_pid_file, write_pid_file
 from faceless.security.http_bounds import FD_RESERVE, BoundedHttp, RequestBounds, open_file_limit
 from faceless.security.passwords import PasswordHashing
 from faceless.security.tls import TlsError
@@ -279,7 +279,9 @@ def serve(
             listen = _origin("http", host, redirect_port)
             typer.echo(f"Redirecting {listen} to {settings.http.public_url}")
         # For `faceless secrets reload`: SIGHUP to this process (uvicorn's supervisor
-        # with --workers) reloads the secrets everywhere.
+        # with --workers) reloads the secrets everywhere. One sent while the app is still
+        # starting must not end it.
+        defer_sighup()
         write_pid_file(pid_path)
         scheme = "http" if factory is None else "https"
         typer.echo(f"Serving {scheme.upper()} on {_origin(scheme, host, port)}")

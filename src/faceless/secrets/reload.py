@@ -7,6 +7,10 @@ process keeps serving with the keys it had. The pid file lets the CLI find the s
 ``faceless serve`` writes it (0600) and removes it on exit. With ``--workers N`` it
 names uvicorn's supervisor, which answers SIGHUP by restarting its workers gracefully,
 and each new worker loads the secrets afresh.
+
+SIGHUP's default action ends a process, and the pid file exists while the app is still
+starting: ``faceless serve`` first makes the signal harmless (:func:`defer_sighup`), and
+the app reloads at once for one that came before it could (:func:`install_sighup_reload`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import asyncio
 import contextlib
 import os
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -61,8 +67,29 @@ async def reload_secrets(runtime: Reloadable) -> bool:
     return ok
 
 
+# A SIGHUP that came while no reload handler was installed (see defer_sighup).
+_sighup_waiting = threading.Event()
+
+
+def _remember_sighup(_signum: int, _frame: FrameType | None) -> None:
+    _sighup_waiting.set()
+
+
+def defer_sighup() -> None:
+    """From now on a SIGHUP is remembered until the app can reload, instead of ending us.
+
+    ``faceless secrets reload`` signals whatever pid the pid file names, as soon as it
+    exists; before this, a reload sent right after a restart killed the starting server.
+    Call it before writing the pid file, from the main thread.
+    """
+    signal.signal(signal.SIGHUP, _remember_sighup)
+
+
 def install_sighup_reload(runtime: Reloadable) -> Callable[[], None]:
     """Reload on SIGHUP; returns the function that removes the handler.
+
+    A SIGHUP remembered since :func:`defer_sighup` is answered at once: it may have come
+    after the secrets were first read, and a reload too many costs one re-read.
 
     Only possible from the main thread's loop (where uvicorn runs the app); elsewhere,
     e.g. an app driven from a test's thread, nothing is installed.
@@ -75,13 +102,21 @@ def install_sighup_reload(runtime: Reloadable) -> Callable[[], None]:
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
+    previous = signal.getsignal(signal.SIGHUP)
     try:
         loop.add_signal_handler(signal.SIGHUP, on_sighup)
     except (RuntimeError, ValueError, NotImplementedError):
         return lambda: None
+    if _sighup_waiting.is_set():
+        _sighup_waiting.clear()
+        on_sighup()
 
     def uninstall() -> None:
         loop.remove_signal_handler(signal.SIGHUP)
+        # The loop puts back the default action, which would end a process that is only
+        # shutting down; put back what was there (remembering, under `faceless serve`).
+        if previous is not None:
+            signal.signal(signal.SIGHUP, previous)
 
     return uninstall
 
