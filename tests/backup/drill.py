@@ -58,7 +58,7 @@ class Deployment:
             try:
                 return await snapshot(runtime)
             finally:
-                await runtime.engine.dispose()
+                await runtime.close()
 
         return asyncio.run(read())
 
