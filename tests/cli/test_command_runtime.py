@@ -26,6 +26,7 @@ from faceless.users.service import create_user
 from tests.conftest import cli_env
 
 FACELESS = str(Path(sys.executable).with_name("faceless"))
+LONG_ENOUGH = "a long enough password 1"
 
 
 def waiting_in_the_inbox(settings: Settings) -> int:
@@ -42,9 +43,7 @@ def waiting_in_the_inbox(settings: Settings) -> int:
 
 def test_a_command_runtime_leaves_nothing_running_when_it_closes(settings: Settings) -> None:
     async def command() -> tuple[int, int]:
-        data = UserCreate(
-            username="operator", password="a long enough password 1", role=Role.VIEWER
-        )
+        data = UserCreate(username="operator", password=LONG_ENOUGH, role=Role.VIEWER)
         async with command_runtime(settings) as runtime, transaction(runtime.sessions) as session:
             await create_user(session, runtime.passwords, data=data, actor=None, ctx=None)
         still_running = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
