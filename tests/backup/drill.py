@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from faceless.models import Role
-from faceless.runtime.container import build_runtime
+from faceless.runtime.container import command_runtime
 from faceless.settings import Settings
 from tests.api.helpers import snapshot
 from tests.conftest import PASSWORD, Accounts, cli_env, create_account, running_app
@@ -54,11 +54,8 @@ class Deployment:
         """Every table's row count and the stored (sealed) rows, read without side effects."""
 
         async def read() -> dict[str, Any]:
-            runtime = build_runtime(self.settings)
-            try:
+            async with command_runtime(self.settings) as runtime:
                 return await snapshot(runtime)
-            finally:
-                await runtime.close()
 
         return asyncio.run(read())
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from faceless.db.session import transaction
 from faceless.models import AuditInbox, Role
-from faceless.runtime.container import build_runtime, command_runtime
+from faceless.runtime.container import command_runtime
 from faceless.settings import Settings
 from faceless.users.schemas import UserCreate
 from faceless.users.service import create_user
@@ -31,12 +31,8 @@ LONG_ENOUGH = "a long enough password 1"
 
 def waiting_in_the_inbox(settings: Settings) -> int:
     async def count() -> int:
-        built = build_runtime(settings)
-        try:
-            async with built.engine.connect() as connection:
-                return int(await connection.scalar(select(func.count()).select_from(AuditInbox)))
-        finally:
-            await built.close()
+        async with command_runtime(settings) as built, built.engine.connect() as connection:
+            return int(await connection.scalar(select(func.count()).select_from(AuditInbox)))
 
     return asyncio.run(count())
 
