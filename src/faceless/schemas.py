@@ -16,6 +16,13 @@ whenever they were added (ADR 0013):
 - Booleans are JSON booleans: ``"true"``, ``1`` or ``"yes"`` are a 422, not coerced.
   Only a plain ``bool`` (or ``bool | None``) field can be checked this way, so a model
   with a boolean inside a container is refused when it is defined.
+
+No OpenAPI text comes from a docstring: the API process runs under ``python -OO``,
+which strips them (ADR 0033). A model whose schema has a description assigns
+``__doc__`` in its class body instead of writing a docstring: pydantic reads
+``cls.__doc__`` either way, so the schema is the same, and a subclass does not inherit it
+(a ``json_schema_extra`` description would be inherited). An endpoint passes
+``description=`` to its route decorator.
 """
 
 from __future__ import annotations

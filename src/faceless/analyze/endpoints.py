@@ -20,12 +20,14 @@ router = APIRouter(tags=["analysis"])
     dependencies=[require_scope(ANALYZE)],
     response_model=AnalysisResponse,
     response_model_exclude_none=True,
+    description=(
+        "Instant, local analysis of a title and script, or of a stored video; with\n"
+        "ANTHROPIC_API_KEY set, also the model's suggestions when it answers in time."
+    ),
 )
 async def analyze_script(
     body: AnalyzeRequest, principal: CurrentUser, session: ReadSession, suggester: Suggester
 ) -> AnalysisResponse:
-    """Instant, local analysis of a title and script, or of a stored video; with
-    ANTHROPIC_API_KEY set, also the model's suggestions when it answers in time."""
     result = await service.analyze_request(
         session, body=body, principal=principal, suggester=suggester
     )

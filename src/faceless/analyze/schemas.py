@@ -59,8 +59,11 @@ def _absent_by_default(schema: dict[str, Any]) -> None:
 
 
 class AnalyzeRequest(RequestModel):
-    """Either `video_id` alone (analyze a stored video), or `title` and `script` with
-    optional `description` and `tags`."""
+    # Assigned, not a docstring: -OO strips docstrings, and this is the OpenAPI description.
+    __doc__ = (
+        "Either `video_id` alone (analyze a stored video), or `title` and `script` with\n"
+        "optional `description` and `tags`."
+    )
 
     # None means absent, never a JSON null (rejected below). After validation either
     # video_id is set, or title and script both are.
@@ -121,14 +124,16 @@ class LlmSuggestionResponse(ResponseModel):
 
 
 class LlmResponse(ResponseModel):
-    """Suggestions from the configured Anthropic model (present only when it answered)."""
+    # Assigned, not a docstring: -OO strips docstrings, and this is the OpenAPI description.
+    __doc__ = "Suggestions from the configured Anthropic model (present only when it answered)."
 
     model: str
     suggestions: list[LlmSuggestionResponse]
 
 
 class AnalysisResponse(ResponseModel):
-    """The analysis of API.md, field for field; ``llm`` only when a model answered."""
+    # Assigned, not a docstring: -OO strips docstrings, and this is the OpenAPI description.
+    __doc__ = "The analysis of API.md, field for field; ``llm`` only when a model answered."
 
     word_count: int
     estimated_duration_seconds: float

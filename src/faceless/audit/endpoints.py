@@ -12,11 +12,10 @@ from faceless.db.audit.verify import verify_chain
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-@router.get("", response_model=ListEnvelope[AuditEventOut])
+@router.get("", response_model=ListEnvelope[AuditEventOut], description="Newest first.")
 async def list_audit_events(
     admin: AdminUser, session: ReadSession, page: Page
 ) -> ListEnvelope[AuditEventOut]:
-    """Newest first."""
     events = await repository.list_events(session, limit=page.limit, offset=page.offset)
     return envelope(AuditEventOut, events, await repository.count_events(session), page)
 

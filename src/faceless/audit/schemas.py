@@ -17,10 +17,11 @@ class AuditEventOut(ResponseModel):
 
 
 class ChainVerification(ResponseModel):
-    """``{"valid": true, "entries": N}``, or with ``first_bad_id`` and ``reason`` when broken.
-
-    ``first_bad_id`` is null when no entry is to blame (a forged export file).
-    """
+    # Assigned, not a docstring: -OO strips docstrings, and this is the OpenAPI description.
+    __doc__ = (
+        '``{"valid": true, "entries": N}``, or with ``first_bad_id`` and ``reason`` when broken.'
+        "\n\n``first_bad_id`` is null when no entry is to blame (a forged export file)."
+    )
 
     valid: bool
     entries: int

@@ -34,16 +34,16 @@ def _token_response(tokens: TokenResponse, response: Response) -> TokenResponse:
     response_model=TokenResponse | MfaChallenge,
     responses=UNAVAILABLE_RESPONSES,
     openapi_extra=json_body_schema(LoginRequest, form=True),
+    description=(
+        "Sign in with a username and password (JSON, or form-encoded for the docs page).\n\n"
+        'With multi-factor sign-in active the answer is ``{"mfa_required": true, "mfa_token",\n'
+        '"expires_in": 300}`` instead of tokens: send the mfa token and a code to\n'
+        "``POST /api/v1/auth/login/mfa``."
+    ),
 )
 async def login(
     request: Request, response: Response, runtime: RuntimeDep, ctx: RequestCtx
 ) -> TokenResponse | MfaChallenge:
-    """Sign in with a username and password (JSON, or form-encoded for the docs page).
-
-    With multi-factor sign-in active the answer is ``{"mfa_required": true, "mfa_token",
-    "expires_in": 300}`` instead of tokens: send the mfa token and a code to
-    ``POST /api/v1/auth/login/mfa``.
-    """
     body = await parse_body(request, LoginRequest, allow_form=True)
     outcome = await service.login(runtime, username=body.username, password=body.password, ctx=ctx)
     if isinstance(outcome, service.AuthFailure):
@@ -68,6 +68,7 @@ async def refresh(
     status_code=204,
     response_class=Response,
     openapi_extra=json_body_schema(LogoutRequest, required=False),
+    description="Revoke this access token's session and, if given, the refresh token's family.",
 )
 async def logout(
     request: Request,
@@ -76,7 +77,6 @@ async def logout(
     session: DbSession,
     ctx: RequestCtx,
 ) -> Response:
-    """Revoke this access token's session and, if given, the refresh token's family."""
     body = await parse_optional_body(request, LogoutRequest)
     await service.logout(
         session,

@@ -33,7 +33,8 @@ class TokenResponse(ResponseModel):
 
 
 class MfaChallenge(ResponseModel):
-    """The answer to a right password when MFA is active: the second step's token."""
+    # Assigned, not a docstring: -OO strips docstrings, and this is the OpenAPI description.
+    __doc__ = "The answer to a right password when MFA is active: the second step's token."
 
     mfa_required: Literal[True] = True
     mfa_token: str

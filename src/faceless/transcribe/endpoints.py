@@ -28,7 +28,11 @@ async def transcribe_gate(
 
 
 @router.post(
-    "/transcribe", dependencies=[require_scope(TRANSCRIBE)], status_code=202, response_model=JobOut
+    "/transcribe",
+    dependencies=[require_scope(TRANSCRIBE)],
+    status_code=202,
+    response_model=JobOut,
+    description="Upload audio for transcription; poll the returned job for the result.",
 )
 async def transcribe(
     editor: EditorUser,
@@ -40,7 +44,6 @@ async def transcribe(
     video_id: Annotated[uuid.UUID | None, Form()] = None,
     language: Annotated[str, Form(min_length=2, max_length=16, pattern=r"^[A-Za-z-]+$")] = "en",
 ) -> JobOut:
-    """Upload audio for transcription; poll the returned job for the result."""
     settings = runtime.settings
     language = service.check_language(settings, language)
     name = await store_upload(

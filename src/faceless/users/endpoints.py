@@ -27,7 +27,11 @@ async def list_users(admin: AdminUser, session: ReadSession, page: Page) -> List
     return envelope(UserOut, users, total, page)
 
 
-@router.patch("/{user_id}", response_model=UserOut)
+@router.patch(
+    "/{user_id}",
+    response_model=UserOut,
+    description="Disabling also cancels the user's queued and running jobs and pending schedules.",
+)
 async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
@@ -36,18 +40,21 @@ async def update_user(
     session: DbSession,
     ctx: RequestCtx,
 ) -> UserOut:
-    """Disabling also cancels the user's queued and running jobs and pending schedules."""
     user = await service.update_user(
         session, user_id=user_id, data=body, actor=admin, queue=runtime.queue, ctx=ctx
     )
     return UserOut.model_validate(user)
 
 
-@router.post("/me/password", status_code=204, response_class=Response)
+@router.post(
+    "/me/password",
+    status_code=204,
+    response_class=Response,
+    description="A wrong ``current_password`` counts toward the sign-in lockout (423 after 5).",
+)
 async def change_password(
     body: PasswordChange, principal: CurrentUser, runtime: RuntimeDep, ctx: RequestCtx
 ) -> Response:
-    """A wrong ``current_password`` counts toward the sign-in lockout (423 after 5)."""
     refused = await service.change_password(
         runtime,
         principal=principal,

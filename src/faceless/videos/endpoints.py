@@ -129,6 +129,7 @@ def _raw_body(media_types: frozenset[str], max_bytes: str) -> dict[str, Any]:
     dependencies=[require_scope(VIDEOS_WRITE)],
     response_model=MediaOut,
     openapi_extra=_raw_body(VIDEO_TYPES, "MAX_MEDIA_BYTES (default 2 GiB)"),
+    description="Upload the rendered video (MP4, WebM or QuickTime), replacing any earlier one.",
 )
 async def upload_media(
     video_id: uuid.UUID,
@@ -138,7 +139,6 @@ async def upload_media(
     session: DbSession,
     ctx: RequestCtx,
 ) -> MediaOut:
-    """Upload the rendered video (MP4, WebM or QuickTime), replacing any earlier one."""
     return await media.store_media(
         session,
         settings=runtime.settings,
@@ -155,9 +155,9 @@ async def upload_media(
     dependencies=[require_scope(VIDEOS_READ)],
     response_class=FileResponse,
     responses={200: {"content": {t: {} for t in sorted(VIDEO_TYPES)}}},
+    description="The stored rendered video, with its content type; 404 when there is none.",
 )
 async def download_media(video: VisibleVideo, runtime: RuntimeDep) -> FileResponse:
-    """The stored rendered video, with its content type; 404 when there is none."""
     path, content_type = media.stored_media(runtime.settings.paths, video)
     return FileResponse(path, media_type=content_type)
 
@@ -167,6 +167,7 @@ async def download_media(video: VisibleVideo, runtime: RuntimeDep) -> FileRespon
     dependencies=[require_scope(VIDEOS_WRITE)],
     response_model=ThumbnailOut,
     openapi_extra=_raw_body(IMAGE_TYPES, f"{MAX_THUMBNAIL_BYTES // (1024 * 1024)} MiB"),
+    description="Upload the thumbnail (JPEG or PNG), replacing any earlier one.",
 )
 async def upload_thumbnail(
     video_id: uuid.UUID,
@@ -176,7 +177,6 @@ async def upload_thumbnail(
     session: DbSession,
     ctx: RequestCtx,
 ) -> ThumbnailOut:
-    """Upload the thumbnail (JPEG or PNG), replacing any earlier one."""
     return await media.store_thumbnail(
         session,
         settings=runtime.settings,

@@ -43,7 +43,8 @@ class VideoUpdate(PatchModel):
 
 
 class MediaOut(ResponseModel):
-    """The stored rendered video (``PUT /videos/{id}/media``)."""
+    # Assigned, not a docstring: -OO strips docstrings, and this is the OpenAPI description.
+    __doc__ = "The stored rendered video (``PUT /videos/{id}/media``)."
 
     size: int
     content_type: str
@@ -52,7 +53,8 @@ class MediaOut(ResponseModel):
 
 
 class ThumbnailOut(ResponseModel):
-    """The stored thumbnail (``PUT /videos/{id}/thumbnail``)."""
+    # Assigned, not a docstring: -OO strips docstrings, and this is the OpenAPI description.
+    __doc__ = "The stored thumbnail (``PUT /videos/{id}/thumbnail``)."
 
     size: int
     content_type: str

@@ -33,7 +33,12 @@ def _out(row: ApiToken) -> TokenOut:
     )
 
 
-@router.post("", status_code=201, response_model=CreatedToken)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CreatedToken,
+    description="Make an API token; ``token`` is in this answer only (store it now).",
+)
 async def create_token(
     body: TokenCreate,
     principal: CurrentUser,
@@ -42,7 +47,6 @@ async def create_token(
     ctx: RequestCtx,
     response: Response,
 ) -> CreatedToken:
-    """Make an API token; ``token`` is in this answer only (store it now)."""
     row, token = await service.create(
         session, runtime.api_tokens.hasher, user=principal.user, data=body, ctx=ctx
     )
@@ -50,11 +54,16 @@ async def create_token(
     return CreatedToken(**_out(row).model_dump(), token=token)
 
 
-@router.get("", response_model=ListEnvelope[TokenOut])
+@router.get(
+    "",
+    response_model=ListEnvelope[TokenOut],
+    description=(
+        "Your API tokens not revoked (expired ones included), newest first; never the token."
+    ),
+)
 async def list_tokens(
     principal: CurrentUser, session: ReadSession, page: Page
 ) -> ListEnvelope[TokenOut]:
-    """Your API tokens not revoked (expired ones included), newest first; never the token."""
     rows, total = await service.list_own(
         session, principal.id, limit=page.limit, offset=page.offset
     )
@@ -63,10 +72,14 @@ async def list_tokens(
     )
 
 
-@router.delete("/{token_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{token_id}",
+    status_code=204,
+    response_class=Response,
+    description="Revoke one of your API tokens: it stops at once, in every process.",
+)
 async def revoke_token(
     token_id: uuid.UUID, principal: CurrentUser, session: DbSession, ctx: RequestCtx
 ) -> Response:
-    """Revoke one of your API tokens: it stops at once, in every process."""
     await service.revoke(session, user_id=principal.id, token_id=token_id, ctx=ctx)
     return Response(status_code=204)

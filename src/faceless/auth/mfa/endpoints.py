@@ -28,16 +28,20 @@ router = APIRouter(prefix="/auth/mfa", tags=["auth"])
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-@public_router.post("/login/mfa", response_model=TokenResponse, responses=UNAVAILABLE_RESPONSES)
+@public_router.post(
+    "/login/mfa",
+    response_model=TokenResponse,
+    responses=UNAVAILABLE_RESPONSES,
+    description=(
+        "The second sign-in step: the ``mfa_token`` from /auth/login and a code.\n\n"
+        "The code is the authenticator's current 6-digit code or one of the recovery codes.\n"
+        "Wrong codes are 401; the fifth wrong guess in a row is 423 with ``Retry-After``: the\n"
+        "account is locked and the mfa token has ended."
+    ),
+)
 async def login_mfa(
     body: MfaLoginRequest, response: Response, runtime: RuntimeDep, ctx: RequestCtx
 ) -> TokenResponse:
-    """The second sign-in step: the ``mfa_token`` from /auth/login and a code.
-
-    The code is the authenticator's current 6-digit code or one of the recovery codes.
-    Wrong codes are 401; the fifth wrong guess in a row is 423 with ``Retry-After``: the
-    account is locked and the mfa token has ended.
-    """
     outcome = await service.complete_login(
         runtime, mfa_token=body.mfa_token, code=body.code, ctx=ctx
     )
@@ -47,7 +51,14 @@ async def login_mfa(
     return outcome
 
 
-@router.post("/totp", response_model=TotpEnrollment)
+@router.post(
+    "/totp",
+    response_model=TotpEnrollment,
+    description=(
+        "Start enrollment: a new secret and its ``otpauth://`` URI, not active until confirmed."
+        "\n\nA wrong password is 400 and counts toward the sign-in lockout (423 after 5)."
+    ),
+)
 async def start_totp_enrollment(
     body: TotpEnrollRequest,
     principal: CurrentUser,
@@ -55,10 +66,6 @@ async def start_totp_enrollment(
     runtime: RuntimeDep,
     ctx: RequestCtx,
 ) -> TotpEnrollment:
-    """Start enrollment: a new secret and its ``otpauth://`` URI, not active until confirmed.
-
-    A wrong password is 400 and counts toward the sign-in lockout (423 after 5).
-    """
     outcome = await service.start_enrollment(
         runtime, principal=principal, password=body.password, ctx=ctx
     )
@@ -68,7 +75,14 @@ async def start_totp_enrollment(
     return TotpEnrollment(secret=outcome.secret, otpauth_uri=outcome.otpauth_uri)
 
 
-@router.post("/totp/confirm", response_model=RecoveryCodes)
+@router.post(
+    "/totp/confirm",
+    response_model=RecoveryCodes,
+    description=(
+        "Confirm with a first code: MFA is active from now on. The ten single-use recovery\n"
+        "codes are shown here only. A wrong code is 400 and counts toward the lockout."
+    ),
+)
 async def confirm_totp_enrollment(
     body: TotpConfirmRequest,
     principal: CurrentUser,
@@ -76,8 +90,6 @@ async def confirm_totp_enrollment(
     runtime: RuntimeDep,
     ctx: RequestCtx,
 ) -> RecoveryCodes:
-    """Confirm with a first code: MFA is active from now on. The ten single-use recovery
-    codes are shown here only. A wrong code is 400 and counts toward the lockout."""
     outcome = await service.confirm_enrollment(
         runtime, principal=principal, code=body.code, ctx=ctx
     )
@@ -87,12 +99,18 @@ async def confirm_totp_enrollment(
     return RecoveryCodes(recovery_codes=outcome)
 
 
-@router.delete("/totp", status_code=204, response_class=Response)
+@router.delete(
+    "/totp",
+    status_code=204,
+    response_class=Response,
+    description=(
+        "Turn MFA off with the password and a code (TOTP or recovery). A wrong one is 400\n"
+        "and counts toward the lockout."
+    ),
+)
 async def disable_totp(
     body: TotpDisableRequest, principal: CurrentUser, runtime: RuntimeDep, ctx: RequestCtx
 ) -> Response:
-    """Turn MFA off with the password and a code (TOTP or recovery). A wrong one is 400
-    and counts toward the lockout."""
     refused = await service.disable(
         runtime, principal=principal, password=body.password, code=body.code, ctx=ctx
     )

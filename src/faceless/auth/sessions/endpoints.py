@@ -15,11 +15,14 @@ from faceless.auth.sessions.schemas import SessionOut
 router = APIRouter(prefix="/auth/sessions", tags=["auth"])
 
 
-@router.get("", response_model=ListEnvelope[SessionOut])
+@router.get(
+    "",
+    response_model=ListEnvelope[SessionOut],
+    description="Your live sessions, newest first; ``current`` marks the one this request used.",
+)
 async def list_sessions(
     principal: CurrentUser, session: ReadSession, page: Page
 ) -> ListEnvelope[SessionOut]:
-    """Your live sessions, newest first; ``current`` marks the one this request used."""
     rows, total = await service.list_live(
         session, principal.id, limit=page.limit, offset=page.offset
     )
@@ -37,10 +40,14 @@ async def list_sessions(
     return ListEnvelope[SessionOut](items=items, total=total, limit=page.limit, offset=page.offset)
 
 
-@router.delete("/{session_id}", status_code=204, response_class=Response)
+@router.delete(
+    "/{session_id}",
+    status_code=204,
+    response_class=Response,
+    description="End one of your sessions: its access and refresh tokens stop at once.",
+)
 async def revoke_session(
     session_id: uuid.UUID, principal: CurrentUser, session: DbSession, ctx: RequestCtx
 ) -> Response:
-    """End one of your sessions: its access and refresh tokens stop at once."""
     await service.revoke(session, user_id=principal.id, session_id=session_id, ctx=ctx)
     return Response(status_code=204)
