@@ -10,7 +10,11 @@ run: install ## Start the embedded default (SQLite, in-process worker) on localh
 
 test: install system-deps lint typecheck pytest ## Everything CI runs
 
+# The API process runs optimized (`python -OO -X no_debug_ranges`, ADR 0033): its
+# bytecode is compiled here, the libraries' once per sync and ours (an editable install)
+# at every install; compileall skips what is up to date.
 install: .venv/.synced
+	@$(PY) -X no_debug_ranges -m compileall -q -j0 -o 2 src >/dev/null
 
 # uv from PATH if present; otherwise installed with pip and run as a module (a fresh
 # pyenv Python does not put a pip-installed script on PATH until a rehash).
@@ -18,6 +22,7 @@ install: .venv/.synced
 	@if command -v uv >/dev/null 2>&1; then uv sync --frozen --quiet --compile-bytecode; \
 	else python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"; \
 	python3 -m uv sync --frozen --quiet --compile-bytecode; fi
+	@$(PY) -X no_debug_ranges -m compileall -q -j0 -o 2 $$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))') >/dev/null
 	@touch $@
 
 system-deps:

@@ -5,15 +5,20 @@
 ``on`` is the unchanged CLI. ``bypassed`` first replaces, in ``faceless.db.encryption``,
 the ORM events' seal/restore/open steps and the Core helpers by identity and lets the
 column type bind any value, so plaintext goes to the database and comes back untouched
-(no AES-GCM, no envelope, no blind index). It patches before ``faceless.cli.main`` (and
-so ``faceless.main``) is imported, in the one process that serves (``--workers 1``), and
-nothing in ``src/`` knows about it: there is no production switch.
+(no AES-GCM, no envelope, no blind index). ``serve`` becomes the API process (``exec``,
+ADR 0033) by running this script again with ``--api-process``, which patches before the
+app is imported, in the one process that serves (``--workers 1``). Nothing in ``src/``
+knows about it: there is no production switch.
 """
 
 from __future__ import annotations
 
 import sys
 from typing import Any
+
+from faceless.runtime import api_process
+
+API_PROCESS_ARG = "--api-process"
 
 
 def bypass_column_encryption() -> None:
@@ -41,12 +46,16 @@ def main() -> None:
     variant = sys.argv[1] if len(sys.argv) > 1 else ""
     if variant not in ("on", "bypassed"):
         raise SystemExit(f"usage: {sys.argv[0]} {{on|bypassed}} <faceless arguments>")
-    if variant == "bypassed":
-        bypass_column_encryption()
-    from faceless.cli.main import app
+    if sys.argv[2:3] == [API_PROCESS_ARG]:
+        if variant == "bypassed":
+            bypass_column_encryption()
+        api_process.main(sys.argv[3:])
+        return
+    api_process.API_PROCESS[:] = [__file__, variant, API_PROCESS_ARG]
+    from faceless.cli.entry import main as run_faceless
 
     sys.argv = ["faceless", *sys.argv[2:]]
-    app(prog_name="faceless")
+    run_faceless()
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ its folder), structlog with Rich (``faceless.logging`` does its work), Alembic w
 Mako and Pygments (the embedded default migrates SQLite in a child process) and every
 other operator command; then (ADR 0028) watchfiles and pyotp, and, where Celery workers
 run the jobs, every job's code; on PostgreSQL, sqlite3 and its library (about 1 MB: the
-modules of the SQLite paths import it where those run). A real ``faceless serve`` runs here,
-is asked a few things, and writes the modules it held when it exits.
+modules of the SQLite paths import it where those run); then (ADR 0033) the command line
+itself and pydantic.v1: ``faceless serve`` replaces its image with the API process,
+which runs optimized. A real ``faceless serve`` runs here, is asked a few things, and
+its API process writes the modules it held (and its optimization level) when it exits.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -26,12 +29,27 @@ from tests.security.tls.conftest import serve_env
 
 pytestmark = pytest.mark.slow
 
-# `faceless serve` itself (its console script's entry point) that lists sys.modules at exit.
-SERVE = """
-import atexit, os, sys
+# The API process `faceless serve` becomes, writing what it held when it exits.
+API_PROCESS = """
+import atexit, json, os, sys
 from pathlib import Path
 
-atexit.register(lambda: Path(os.environ["MODULES_OUT"]).write_text("\\n".join(sys.modules)))
+def held():  # a module whose import is refused is a None entry: not held
+    loaded = sorted(name for name, module in sys.modules.items() if module is not None)
+    return json.dumps({"optimize": sys.flags.optimize, "modules": loaded})
+
+atexit.register(lambda: Path(os.environ["MODULES_OUT"]).write_text(held()))
+from faceless.runtime.api_process import main
+
+main(sys.argv[1:])
+"""
+
+# `faceless serve` itself (its console script's entry point), becoming the process above.
+SERVE = f"""
+import sys
+from faceless.runtime import api_process
+
+api_process.API_PROCESS[:] = ["-c", {API_PROCESS!r}]
 sys.argv = ["faceless", *sys.argv[1:]]
 from faceless.cli.entry import main
 
@@ -69,6 +87,9 @@ NEVER_IN_SERVE = (
     "faceless.cli.security_check_cmd",
     "faceless.cli.worker_cmd",
     "faceless.runtime.celery_worker",
+    "faceless.cli",  # the command checked and prepared, then made way for the API process
+    "typer",
+    "pydantic.v1",  # FastAPI imports it only to refuse v1 models: we have none
 )
 
 
@@ -115,7 +136,9 @@ def served_modules(
                 http.headers["Authorization"] = f"Bearer {signed.json()['access_token']}"
                 signed_in(http)
         process.stop()
-    return set(out.read_text().split())
+    held = json.loads(out.read_text())
+    assert held["optimize"] == 2  # -OO: no docstrings, no asserts (ADR 0033)
+    return set(held["modules"])
 
 
 def held(modules: set[str], never: tuple[str, ...] = NEVER_IN_SERVE) -> list[str]:

@@ -2,9 +2,11 @@
 
 Test-only: ``python -m tests.posture.reflecting_cors serve --port ...`` runs the real
 command with the real app, wrapped in :class:`ReflectOrigin` (the CORS mistake the
-posture check must catch). With one worker uvicorn imports the app factory in this
-process, so replacing ``faceless.main.app_from_env`` before the command starts is
-enough; everything else (TLS, the redirect listener, every other header) is unchanged.
+posture check must catch). The command becomes the API process (``exec``, ADR 0033) by
+running this module again with ``--api-process``, which replaces
+``faceless.main.app_from_env`` before the API process starts: with one worker uvicorn
+calls the factory in that process. Everything else (TLS, the redirect listener, every
+other header) is unchanged.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import sys
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import faceless.main
-from faceless.cli.main import app as cli
+from faceless.runtime import api_process
+
+API_PROCESS_ARG = "--api-process"
 
 
 class ReflectOrigin:
@@ -51,5 +55,12 @@ def _reflecting_app() -> ASGIApp:
 _real_app_from_env = faceless.main.app_from_env
 
 if __name__ == "__main__":
-    faceless.main.app_from_env = _reflecting_app  # type: ignore[assignment]
-    cli(sys.argv[1:])
+    if sys.argv[1:2] == [API_PROCESS_ARG]:
+        faceless.main.app_from_env = _reflecting_app  # type: ignore[assignment]
+        api_process.main(sys.argv[2:])
+    else:
+        api_process.API_PROCESS[:] = ["-m", "tests.posture.reflecting_cors", API_PROCESS_ARG]
+        from faceless.cli.entry import main
+
+        sys.argv = ["faceless", *sys.argv[1:]]
+        main()

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from faceless.cli import serve_cmd
@@ -139,7 +138,7 @@ def test_serve_refuses_to_start_with_one_message_listing_every_problem(
         raise AssertionError("serve started despite invalid secrets")
 
     monkeypatch.setattr(serve_cmd, "configure_logging", lambda: None)
-    monkeypatch.setattr(uvicorn, "run", must_not_run)
+    monkeypatch.setattr(serve_cmd, "exec_api_process", must_not_run)
     result = invoke(monkeypatch, broken_deployment, "serve", "--behind-proxy", "--port", "1")
     assert result.exit_code == 2
     assert f"refusing to start: {len(EXPECTED_PROBLEMS)} secret problem(s)" in result.stderr

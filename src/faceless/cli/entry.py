@@ -1,35 +1,12 @@
-"""The ``faceless`` console script: the process tree's metrics directory, then the commands.
+"""The ``faceless`` console script: the process tree's set-up, then the commands.
 
 Nothing above the call may import prometheus-client (see
-:mod:`faceless.metrics.process_dir`), so the commands are imported after it.
-
-SIGTERM becomes an ordinary exit (status 143) so that exit handlers run, the metrics
-directory's removal among them. A command that handles SIGTERM itself (uvicorn, Celery,
-the scheduler) still does; uvicorn restores this handler and raises the signal again
-once it has shut down, which lands here.
+:mod:`faceless.runtime.process`), so the commands are imported after it.
 """
 
 from __future__ import annotations
 
-import signal
-import sys
-from types import FrameType
-
-from faceless.metrics.process_dir import use_private_directory
-from faceless.runtime.memory import return_large_blocks
-
-SIGTERM_STATUS = 128 + signal.SIGTERM
-
-
-def _exit(_signum: int, _frame: FrameType | None) -> None:
-    sys.exit(SIGTERM_STATUS)
-
-
-def prepare_process() -> None:
-    """What every ``faceless`` process tree needs before the commands are imported."""
-    signal.signal(signal.SIGTERM, _exit)
-    use_private_directory()
-    return_large_blocks()
+from faceless.runtime.process import prepare_process
 
 
 def main() -> None:

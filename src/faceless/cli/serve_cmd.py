@@ -10,24 +10,14 @@ Two shapes:
 - ``--behind-proxy``: plain HTTP on ``--port`` for a TLS-terminating proxy (nginx) whose
   address is in ``TRUSTED_PROXIES``; the proxy owns port 80 and its redirect.
 
-The context reaches uvicorn through its ``ssl_context_factory`` option, which
+This command checks and prepares: options, certificates (the context is built once here,
+so a bad certificate stops the boot with a message instead of N crashing workers), the
+secrets, the redirect port (bound here: a busy port is a clear error before anything
+starts), the embedded default's migrations and the first admin. Then it replaces its own
+image with the API process (:mod:`faceless.runtime.api_process`, ADR 0033), which
+serves. The context reaches uvicorn through its ``ssl_context_factory`` option, which
 ``Config.load()`` calls where the server runs, so with ``--workers N`` every spawned
-worker builds its own context from the files (the factory is a picklable pair of
-paths). It is also built once here first, so a bad certificate stops the boot with a
-message instead of N crashing workers.
-
-The redirect listener is a second ``uvicorn.Server`` on a socket bound here (a busy port
-is a clear error before anything starts), run in a thread with its own event loop in
-the process that calls ``uvicorn.run``: the API's process with one worker, the
-supervisor with several, so N workers share one redirect listener. uvicorn keeps the
-signal handling of the main thread; the redirect thread is a daemon and ends with it.
-
-Every listener speaks HTTP through :class:`~faceless.security.http_bounds.BoundedHttp`
-(uvicorn's httptools protocol with bounds on head size, head time, body pauses and
-connections, from the settings; ADR 0012). One instance serves the listeners of a
-process, so they share its connection count; each ``--workers`` process gets its own.
-Upgrades are off (``ws="none"``): no route speaks WebSocket, and every connection stays
-with the bounded protocol for its whole life.
+worker builds its own context from the files.
 
 ``--workers N`` with N > 1 needs ``REDIS_URL``: rate limits and lockout windows kept in
 each process's memory would give every client N times its budget.
@@ -39,31 +29,26 @@ import asyncio
 import socket
 import subprocess
 import sys
-import threading
-import time
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
-import uvicorn
 
 from faceless.cli.preflight import require_valid_secrets
 from faceless.db.engine import is_sqlite
 from faceless.db.session import transaction
 from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
+from faceless.runtime.api_process import exec_api_process
+from faceless.runtime.api_server import bounded_http, redirect_app
 from faceless.runtime.container import command_runtime
-from faceless.secrets.reload import defer_sighup, pid_file, remove_pid_file, write_pid_file
-from faceless.security.http_bounds import FD_RESERVE, BoundedHttp, RequestBounds, open_file_limit
+from faceless.runtime.serve_options import ServeOptions
 from faceless.security.passwords import PasswordHashing
 from faceless.security.tls import TlsError
+from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
+from faceless.security.tls.context import build_server_context
 from faceless.settings import Settings, load_settings
 from faceless.users.service import bootstrap_admin
-
-if TYPE_CHECKING:
-    # The TLS and redirect modules (X.509 with cryptography's, about 2 MB) are imported
-    # where they are used: `--behind-proxy`, the production shape, needs neither (issue 11).
-    from faceless.security.tls.context import ServerContextFactory
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -105,11 +90,8 @@ def prepare(settings: Settings) -> None:
         typer.echo(f"Initial admin password (shown once): {password}")
 
 
-def prepare_tls(settings: Settings) -> ServerContextFactory:
+def prepare_tls(settings: Settings) -> None:
     """Certificates in place (generated in development), the context validated once."""
-    from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
-    from faceless.security.tls.context import ServerContextFactory, build_server_context
-
     configured = settings.tls.cert_file is not None or settings.tls.key_file is not None
     if settings.is_development and not configured:
         private_dirs(settings.paths.var_dir)
@@ -130,11 +112,6 @@ def prepare_tls(settings: Settings) -> ServerContextFactory:
     typer.echo(f"TLS certificate {cert}: {info.key}, SHA-256 {info.sha256}")
     if info.days_left < 30:
         typer.echo(f"warning: the certificate expires in {info.days_left} days", err=True)
-    return ServerContextFactory(cert, key)
-
-
-def _origin(scheme: str, host: str, port: int) -> str:
-    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 def _check_public_url(settings: Settings, port: int) -> None:
@@ -157,76 +134,6 @@ def _bind(host: str, port: int) -> socket.socket:
             f"the redirect listener cannot listen on {host}:{port} ({exc.strerror}); "
             "choose another --redirect-port, or 0 to turn it off"
         ) from None
-
-
-def bounded_http(settings: Settings) -> BoundedHttp:
-    """The listeners' protocol factory; the open-file limit is raised as far as needed."""
-    wanted = settings.http.max_connections
-    bounds = RequestBounds.from_settings(
-        settings.http, open_files=open_file_limit(wanted + FD_RESERVE)
-    )
-    if bounds.max_connections < wanted:
-        typer.echo(
-            f"warning: MAX_CONNECTIONS={wanted} is above what the open-file limit allows; "
-            f"serving at most {bounds.max_connections} connections per process",
-            err=True,
-        )
-    return BoundedHttp(bounds)
-
-
-def _protocol(http: BoundedHttp) -> type[asyncio.Protocol]:
-    # uvicorn calls `http` with keyword arguments per connection (Config.load keeps a
-    # non-string as is); its annotation only names classes.
-    return cast("type[asyncio.Protocol]", http)
-
-
-class RedirectListener:
-    """The plain-HTTP redirect server, in a daemon thread with its own event loop."""
-
-    def __init__(self, settings: Settings, host: str, port: int, *, http: BoundedHttp) -> None:
-        from faceless.security.headers import build_header_policy
-        from faceless.security.redirect import build_redirect_app
-
-        security = settings.security
-        app = build_redirect_app(
-            public_url=settings.http.public_url,
-            policy=build_header_policy(
-                hsts_max_age=security.hsts_max_age,
-                hsts_preload=security.hsts_preload,
-                legacy_xss_filter=security.legacy_xss_filter,
-            ),
-        )
-        config = uvicorn.Config(
-            app,
-            lifespan="off",
-            http=_protocol(http),
-            ws="none",  # an upgrade request is redirected like any other
-            server_header=False,
-            proxy_headers=False,
-            access_log=False,
-            log_config=None,
-        )
-        self.socket = _bind(host, port)
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run,
-            kwargs={"sockets": [self.socket]},
-            name="redirect-listener",
-            daemon=True,
-        )
-
-    def start(self, timeout: float = 10.0) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise TlsError("the redirect listener did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
-        self.socket.close()
 
 
 def serve(
@@ -255,61 +162,33 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
-    http = _bounded_http_or_exit(settings)
-    factory, redirect = _listeners(
-        settings, host, port, redirect_port, behind_proxy=behind_proxy, http=http
-    )
+    _check_connection_bounds(settings)
+    tls, redirect = _listeners(settings, host, port, redirect_port, behind_proxy=behind_proxy)
     require_valid_secrets(settings)
     prepare(settings)
-    if factory is not None:
+    if tls:
         ca = settings.tls_ca_file
         if ca.exists():
             typer.echo(
                 f"Trust this CA to verify the server: {ca} "
                 f"(e.g. curl --cacert {ca} {settings.http.public_url}/health)"
             )
-    pid_path = pid_file(settings.paths.var_dir)
-    try:
-        if redirect is not None:
-            try:
-                redirect.start()
-            except TlsError as exc:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(2) from None
-            listen = _origin("http", host, redirect_port)
-            typer.echo(f"Redirecting {listen} to {settings.http.public_url}")
-        # For `faceless secrets reload`: SIGHUP to this process (uvicorn's supervisor
-        # with --workers) reloads the secrets everywhere. One sent while the app is still
-        # starting must not end it.
-        defer_sighup()
-        write_pid_file(pid_path)
-        scheme = "http" if factory is None else "https"
-        typer.echo(f"Serving {scheme.upper()} on {_origin(scheme, host, port)}")
-        _run_api(host, port, workers=workers, tls=factory, http=http)
-    finally:
-        remove_pid_file(pid_path)
-        if redirect is not None:
-            redirect.stop()
+    redirect_fd = None if redirect is None else redirect.fileno()
+    exec_api_process(ServeOptions(host, port, workers, tls=tls, redirect_fd=redirect_fd))
 
 
-def _bounded_http_or_exit(settings: Settings) -> BoundedHttp:
+def _check_connection_bounds(settings: Settings) -> None:
     try:
-        return bounded_http(settings)
+        bounded_http(settings, warn=lambda message: typer.echo(message, err=True))
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
 def _listeners(
-    settings: Settings,
-    host: str,
-    port: int,
-    redirect_port: int,
-    *,
-    behind_proxy: bool,
-    http: BoundedHttp,
-) -> tuple[ServerContextFactory | None, RedirectListener | None]:
-    """The TLS context and the redirect listener to serve with; exit 2 if they are unusable."""
+    settings: Settings, host: str, port: int, redirect_port: int, *, behind_proxy: bool
+) -> tuple[bool, socket.socket | None]:
+    """Whether to serve HTTPS, and the redirect listener's bound socket; exit 2 if unusable."""
     try:
         if behind_proxy:
             if not settings.http.trusted_proxies:
@@ -318,38 +197,14 @@ def _listeners(
                     "X-Forwarded-For are ignored, so no HSTS and every client is the proxy",
                     err=True,
                 )
-            return None, None
-        factory = prepare_tls(settings)
+            return False, None
+        prepare_tls(settings)
         if not redirect_port:
-            return factory, None
-        redirect = RedirectListener(settings, host, redirect_port, http=http)
+            return True, None
+        redirect_app(settings)  # built once here, so a bad PUBLIC_URL stops the boot
+        redirect = _bind(host, redirect_port)
         _check_public_url(settings, port)
     except (TlsError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    return factory, redirect
-
-
-def _run_api(
-    host: str, port: int, *, workers: int, tls: ServerContextFactory | None, http: BoundedHttp
-) -> None:
-    uvicorn.run(
-        "faceless.main:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        http=_protocol(http),
-        ws="none",
-        # A spawned worker answers the supervisor's health pings only once it has
-        # imported the whole app; on a busy machine that takes longer than uvicorn's
-        # 5 s default, and the supervisor would kill and respawn it forever.
-        timeout_worker_healthcheck=30,
-        ssl_context_factory=tls,
-        server_header=False,
-        # Client IP and scheme come from faceless.security.proxy, trusted proxies only.
-        proxy_headers=False,
-        access_log=False,
-        log_config=None,
-        lifespan="on",
-    )
+    return True, redirect

@@ -9,6 +9,9 @@ Design:
 * The mode is chosen when prometheus-client is first imported, from the environment.
   So the console script (:mod:`faceless.cli.entry`) calls :func:`use_private_directory`
   before importing the commands; children, spawned or forked, inherit the variable.
+  ``faceless serve`` replaces its image with the API process's (``exec``, same pid):
+  exit handlers do not survive that, so it first releases its directory and the API
+  process makes its own.
 * Fresh and private: ``mkdtemp`` (mode 0700, a new name each time), so no values of an
   earlier run or of another user are ever summed in. One directory per process tree:
   two ``faceless serve`` instances on one host are two scrape targets, each with its own
@@ -29,6 +32,8 @@ from pathlib import Path
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
+_made: list[Path] = []  # by this process: an inherited directory is its maker's to remove
+
 
 class MetricsAlreadyImportedError(RuntimeError):
     """prometheus-client was imported first: its mode can no longer change."""
@@ -44,7 +49,15 @@ def use_private_directory() -> Path:
     directory = Path(tempfile.mkdtemp(prefix="faceless-metrics-"))
     os.environ[MULTIPROC_ENV] = str(directory)
     atexit.register(_remove, directory, os.getpid())
+    _made.append(directory)
     return directory
+
+
+def release_private_directory() -> None:
+    """Remove the directory this process made, before it replaces its image (``exec``)."""
+    while _made:
+        _remove(_made.pop(), os.getpid())
+    os.environ.pop(MULTIPROC_ENV, None)
 
 
 def _remove(directory: Path, owner: int) -> None:

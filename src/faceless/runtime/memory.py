@@ -9,12 +9,15 @@ Setting the threshold fixes it (and turns the dynamic adjustment off): every blo
 at least ``MMAP_THRESHOLD`` bytes is mapped for its lifetime only.
 
 Other C libraries (musl, macOS) have no ``mallopt``; there this does nothing.
+
+Also here: what the API process leaves out of its memory by choice (issue 11, ADR 0033).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import sys
 
 # glibc's M_MMAP_THRESHOLD and its default (initial) value.
 M_MMAP_THRESHOLD = -3
@@ -27,3 +30,15 @@ def return_large_blocks() -> bool:
         libc = ctypes.CDLL(None)  # the process's own symbols, the C library's among them
         return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
     return False
+
+
+def refuse_pydantic_v1() -> None:
+    """Make ``import pydantic.v1`` fail in this process, before FastAPI is imported.
+
+    FastAPI imports pydantic's v1 compatibility package (about 1.5 MB resident, 23
+    modules) at the first route with a parameter, only to refuse v1 models with a clear
+    error; it treats an ImportError as "no v1 model". We define none, and no library of
+    the API process uses v1, so the API process goes without it. A ``None`` entry in
+    ``sys.modules`` is Python's documented way to make an import raise.
+    """
+    sys.modules.setdefault("pydantic.v1", None)  # type: ignore[arg-type]

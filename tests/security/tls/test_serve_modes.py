@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from faceless.cli import serve_cmd
@@ -30,7 +29,7 @@ def _invoke_serve(
 
     monkeypatch.setattr(serve_cmd, "configure_logging", lambda: None)
     monkeypatch.setattr(serve_cmd, "prepare", must_not_run)
-    monkeypatch.setattr(uvicorn, "run", must_not_run)
+    monkeypatch.setattr(serve_cmd, "exec_api_process", must_not_run)
     for name, value in env.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
