@@ -5,6 +5,8 @@ Three processes, each warmed by the same 20 rounds of requests, then read from /
 - bare FastAPI + uvicorn (``bench/bare_app.py``, its synthetic bodies);
 - the stack's floor (``bench/stack_floor_app.py``): DESIGN.md's libraries for an API
   process, each used once, no application, on the same PostgreSQL and Redis;
+- the same floor under the interpreter flags of our API process (``-OO`` and no
+  debug ranges, ADR 0033), so that ours minus the floor compares like with like;
 - ours, ``faceless serve --behind-proxy`` of the production shape, set up and filled as
   ``data_path_bench.py`` does (``data_path_setup.launch``).
 
@@ -29,6 +31,8 @@ from references import start_uvicorn
 from tests.fixtures import RedisServer
 
 FIELDS = ("VmRSS", "RssAnon", "RssFile")
+# The environment form of api_process.INTERPRETER_FLAGS, for a process uvicorn's CLI starts.
+OPTIMIZED = {"PYTHONOPTIMIZE": "2", "PYTHONNODEBUGRANGES": "1"}
 
 
 def memory_mb(pid: int) -> dict[str, float]:
@@ -48,18 +52,24 @@ def main() -> None:
         warm(base, ["/health", "/api/v1/videos"])
         rows["bare FastAPI + uvicorn"] = memory_mb(bare.pid)
 
-        pg.create_database("floor")
-        floor_env = {"FLOOR_DATABASE_URL": pg.dsn("floor"), "FLOOR_REDIS_URL": redis.url(db=2)}
-        floor, base = start_uvicorn("floor", "stack_floor_app:app", env=floor_env)
-        stack.callback(floor.close)
-        warm(base, ["/health", "/floor"])
-        rows["the stack's floor (no application)"] = memory_mb(floor.pid)
+        for label, flags in (("", {}), (", -OO", OPTIMIZED)):
+            database = "floor_oo" if flags else "floor"
+            pg.create_database(database)
+            floor_env = {
+                "FLOOR_DATABASE_URL": pg.dsn(database),
+                "FLOOR_REDIS_URL": redis.url(db=2),
+                **flags,
+            }
+            floor, base = start_uvicorn("floor", "stack_floor_app:app", env=floor_env)
+            stack.callback(floor.close)
+            warm(base, ["/health", "/floor"])
+            rows[f"the stack's floor{label}"] = memory_mb(floor.pid)
 
         ours = launch(
             "ours", [FACELESS], production_env(pg, "ours", redis.url(db=1)), work, extra=False
         )
         stack.callback(ours.process.close)
-        rows["ours, PostgreSQL + Redis"] = memory_mb(ours.process.pid)
+        rows["ours, PostgreSQL + Redis (-OO)"] = memory_mb(ours.process.pid)
 
     print(f"\n{'idle, after 20 warm-up rounds':<38} {'VmRSS':>8} {'anon':>8} {'file':>8}  MB")
     for label, row in rows.items():
