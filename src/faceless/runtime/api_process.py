@@ -38,6 +38,7 @@ from faceless.metrics.process_dir import release_private_directory
 from faceless.runtime.memory import refuse_pydantic_v1
 from faceless.runtime.process import prepare_process
 from faceless.runtime.serve_options import ServeOptions
+from faceless.secrets.reload import defer_sighup
 
 INTERPRETER_FLAGS = ("-OO", "-X", "no_debug_ranges")
 # What runs after the flags. Wrappers that patch the app for a test or a benchmark point
@@ -55,15 +56,17 @@ def exec_api_process(options: ServeOptions) -> NoReturn:
     release_private_directory()
     signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS_HELD)
     argv = [sys.executable, *INTERPRETER_FLAGS, *API_PROCESS, options.to_json()]
-    os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter, a fixed argv
+    try:
+        os.execv(sys.executable, argv)  # noqa: S606 - our own interpreter, a fixed argv
+    except OSError as exc:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS_HELD)
+        raise SystemExit(f"error: the API process did not start: {exc}") from None
 
 
 def main(argv: Sequence[str]) -> None:
     options = ServeOptions.from_json(argv[0])
     prepare_process()
     refuse_pydantic_v1()
-    from faceless.secrets.reload import defer_sighup
-
     # A SIGHUP (`faceless secrets reload`) is remembered until the app can reload.
     defer_sighup()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS_HELD)
