@@ -17,8 +17,8 @@ from typing import cast
 
 import uvicorn
 
-from faceless.cli.serve_cmd import prepare
-from faceless.runtime.api_server import bounded_http
+from faceless.runtime.first_run import prepare
+from faceless.runtime.listeners import bounded_http
 from faceless.settings import load_settings
 
 

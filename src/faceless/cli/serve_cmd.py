@@ -10,12 +10,12 @@ Two shapes:
 - ``--behind-proxy``: plain HTTP on ``--port`` for a TLS-terminating proxy (nginx) whose
   address is in ``TRUSTED_PROXIES``; the proxy owns port 80 and its redirect.
 
-This command checks and prepares: options, certificates (the context is built once here,
-so a bad certificate stops the boot with a message instead of N crashing workers), the
-secrets, the redirect port (bound here: a busy port is a clear error before anything
-starts), the embedded default's migrations and the first admin. Then it replaces its own
-image with the API process (:mod:`faceless.runtime.api_process`, ADR 0033), which
-serves. The context reaches uvicorn through its ``ssl_context_factory`` option, which
+This command checks: options, certificates (the context is built once here, so a bad
+certificate stops the boot with a message instead of N crashing workers), the secrets and
+the redirect port (bound here: a busy port is a clear error before anything starts). Then
+it replaces its own image with the API process (:mod:`faceless.runtime.api_process`, ADR
+0033), which runs the first-run set-up (the embedded default's migrations, the first
+admin) and serves. The context reaches uvicorn through its ``ssl_context_factory`` option, which
 ``Config.load()`` calls where the server runs, so with ``--workers N`` every spawned
 worker builds its own context from the files.
 
@@ -25,69 +25,24 @@ each process's memory would give every client N times its budget.
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import subprocess
-import sys
 from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
 
 from faceless.cli.preflight import require_valid_secrets
-from faceless.db.engine import is_sqlite
-from faceless.db.session import transaction
 from faceless.fileio import private_dirs
 from faceless.logging import configure_logging
 from faceless.runtime.api_process import exec_api_process
-from faceless.runtime.api_server import bounded_http, redirect_app
-from faceless.runtime.container import command_runtime
+from faceless.runtime.listeners import bounded_http, redirect_app
 from faceless.runtime.serve_options import ServeOptions
-from faceless.security.passwords import PasswordHashing
 from faceless.security.tls import TlsError
 from faceless.security.tls.certs import CertificateInfo, CertPaths, ensure_dev_certificates
 from faceless.security.tls.context import build_server_context
 from faceless.settings import Settings, load_settings
-from faceless.users.service import bootstrap_admin
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
-
-
-async def _first_run(settings: Settings) -> str | None:
-    async with command_runtime(settings) as runtime, transaction(runtime.sessions) as session:
-        return await bootstrap_admin(session, PasswordHashing(1))
-
-
-# Alembic, Mako and Pygments (about 12 MB) would stay resident in the API process for
-# its whole life after one upgrade at start, so the upgrade runs in a child (issue 11).
-_MIGRATE = """
-import sys
-from faceless.logging import configure_logging
-from faceless.db.migrate import upgrade
-configure_logging()
-upgrade(sys.stdin.read())
-"""
-
-
-def migrate_in_child(url: str) -> None:
-    """``faceless.db.migrate.upgrade(url)`` in a child Python; exit 1 if it fails."""
-    argv = [sys.executable, "-c", _MIGRATE]
-    # The URL goes through stdin, never argv (which other users can read).
-    done = subprocess.run(argv, input=url, text=True, check=False)  # noqa: S603 - fixed argv
-    if done.returncode != 0:
-        typer.echo("error: the database migration failed (see above)", err=True)
-        raise typer.Exit(1)
-
-
-def prepare(settings: Settings) -> None:
-    """Embedded default: create var/, migrate SQLite, create the first admin."""
-    private_dirs(settings.paths.var_dir)
-    if is_sqlite(settings.database_url):
-        migrate_in_child(settings.database_url)
-    password = asyncio.run(_first_run(settings))
-    if password:
-        # Straight to stdout, never through logging: it is shown exactly once.
-        typer.echo(f"Initial admin password (shown once): {password}")
 
 
 def prepare_tls(settings: Settings) -> None:
@@ -165,7 +120,6 @@ def serve(
     _check_connection_bounds(settings)
     tls, redirect = _listeners(settings, host, port, redirect_port, behind_proxy=behind_proxy)
     require_valid_secrets(settings)
-    prepare(settings)
     if tls:
         ca = settings.tls_ca_file
         if ca.exists():

@@ -1,14 +1,14 @@
 """The API process: what ``faceless serve`` becomes once the command has checked and prepared.
 
-``faceless serve`` checks its options, the TLS files and the secrets, binds the redirect
-port and runs the first-run set-up (the embedded default's migrations in a child, the
-first admin). Then it replaces its own image (``os.execv``: same pid, same environment)
+``faceless serve`` checks its options, the TLS files and the secrets, and binds the
+redirect port. Then it replaces its own image (``os.execv``: same pid, same environment)
 with ``python -OO -X no_debug_ranges -P -m faceless.runtime.api_process OPTIONS``, which
-serves until it is stopped (ADR 0033). Why a new image rather than serving from the
+runs the first-run set-up (:mod:`faceless.runtime.first_run`) and serves until it is
+stopped (ADR 0033). Why a new image rather than serving from the
 command's (issue 11: whatever a process imports stays resident for its life):
 
 - the API needs neither Typer (with its own copy of click, about 1.2 MB) nor what the
-  command imported only to check and prepare;
+  command imported only to check;
 - ``-OO`` leaves docstrings and asserts out of the bytecode: about 6 MB of the libraries'
   docstrings (SQLAlchemy's above all). Nothing the API serves comes from a docstring: the
   OpenAPI texts are explicit (``tests/api/test_openapi_optimized.py`` compares the
@@ -38,7 +38,6 @@ from faceless.metrics.process_dir import release_private_directory
 from faceless.runtime.memory import refuse_pydantic_v1
 from faceless.runtime.process import prepare_process
 from faceless.runtime.serve_options import ServeOptions
-from faceless.secrets.reload import defer_sighup
 
 INTERPRETER_FLAGS = ("-OO", "-X", "no_debug_ranges")
 # What runs after the flags. Wrappers that patch the app for a test or a benchmark point
@@ -67,6 +66,9 @@ def main(argv: Sequence[str]) -> None:
     options = ServeOptions.from_json(argv[0])
     prepare_process()
     refuse_pydantic_v1()
+    # Imported here, not above: `faceless serve` imports this module only to exec it.
+    from faceless.secrets.reload import defer_sighup
+
     # A SIGHUP (`faceless secrets reload`) is remembered until the app can reload.
     defer_sighup()
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS_HELD)

@@ -28,7 +28,6 @@ def _invoke_serve(
         raise AssertionError("serve went past its TLS checks")
 
     monkeypatch.setattr(serve_cmd, "configure_logging", lambda: None)
-    monkeypatch.setattr(serve_cmd, "prepare", must_not_run)
     monkeypatch.setattr(serve_cmd, "exec_api_process", must_not_run)
     for name, value in env.items():
         if value is None:
