@@ -37,7 +37,8 @@ def main() -> None:
         raise SystemExit(f"usage: {sys.argv[0]} {{on|bypassed}} <faceless arguments>")
     if sys.argv[2:3] == [API_PROCESS_ARG]:
         if variant == "bypassed":
-            faceless.main.app_from_env = _bypassed(faceless.main.app_from_env)  # type: ignore[assignment]
+            counting = faceless.main.app_from_env
+            faceless.main.app_from_env = _bypassed(counting)  # type: ignore[assignment]
         api_process.main(sys.argv[3:])
         return
     api_process.API_PROCESS[:] = [__file__, variant, API_PROCESS_ARG]

@@ -1,6 +1,6 @@
 """Idle RSS (issue 11): ours next to the floor of its stack and to bare FastAPI, in one run.
 
-Three processes, each warmed by the same 20 rounds of requests, then read from /proc:
+Four processes, each warmed by the same 20 rounds of requests, then read from /proc:
 
 - bare FastAPI + uvicorn (``bench/bare_app.py``, its synthetic bodies);
 - the stack's floor (``bench/stack_floor_app.py``): DESIGN.md's libraries for an API

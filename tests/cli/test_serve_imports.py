@@ -87,7 +87,7 @@ NEVER_IN_SERVE = (
     "faceless.cli.security_check_cmd",
     "faceless.cli.worker_cmd",
     "faceless.runtime.celery_worker",
-    "faceless.cli",  # the command checked and prepared, then made way for the API process
+    "faceless.cli",  # the command checked, then made way for the API process
     "typer",
     "pydantic.v1",  # FastAPI imports it only to refuse v1 models: we have none
 )

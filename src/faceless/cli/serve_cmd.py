@@ -15,9 +15,9 @@ certificate stops the boot with a message instead of N crashing workers), the se
 the redirect port (bound here: a busy port is a clear error before anything starts). Then
 it replaces its own image with the API process (:mod:`faceless.runtime.api_process`, ADR
 0033), which runs the first-run set-up (the embedded default's migrations, the first
-admin) and serves. The context reaches uvicorn through its ``ssl_context_factory`` option, which
-``Config.load()`` calls where the server runs, so with ``--workers N`` every spawned
-worker builds its own context from the files.
+admin) and serves. The context reaches uvicorn through its ``ssl_context_factory``
+option, which ``Config.load()`` calls where the server runs, so with ``--workers N``
+every spawned worker builds its own context from the files.
 
 ``--workers N`` with N > 1 needs ``REDIS_URL``: rate limits and lockout windows kept in
 each process's memory would give every client N times its budget.

@@ -1,11 +1,11 @@
-"""The API process: what ``faceless serve`` becomes once the command has checked and prepared.
+"""The API process: what ``faceless serve`` becomes once the command has checked.
 
 ``faceless serve`` checks its options, the TLS files and the secrets, and binds the
 redirect port. Then it replaces its own image (``os.execv``: same pid, same environment)
 with ``python -OO -X no_debug_ranges -P -m faceless.runtime.api_process OPTIONS``, which
 runs the first-run set-up (:mod:`faceless.runtime.first_run`) and serves until it is
-stopped (ADR 0033). Why a new image rather than serving from the
-command's (issue 11: whatever a process imports stays resident for its life):
+stopped (ADR 0033). Why a new image rather than serving from the command's (issue 11:
+whatever a process imports stays resident for its life):
 
 - the API needs neither Typer (with its own copy of click, about 1.2 MB) nor what the
   command imported only to check;

@@ -7,7 +7,10 @@ connection count, and each ``--workers`` process gets its own.
 The redirect listener is a second ``uvicorn.Server``, on the socket ``faceless serve``
 bound (a busy port is a clear error before anything starts), run in a daemon thread with
 its own event loop in the process that calls ``uvicorn.run``: the API process with one
-worker, the supervisor with several, so N workers share one redirect listener.
+worker, the supervisor with several, so N workers share one redirect listener. uvicorn
+keeps the signal handling of the main thread; the redirect thread is a daemon and ends
+with it. Upgrades are off (``ws="none"``): no route speaks WebSocket, and every
+connection stays with the bounded protocol for its whole life.
 
 ``faceless serve`` imports this module for its checks, so it imports nothing heavy: the
 command replaces its image right after them.
